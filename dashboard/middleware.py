@@ -1,0 +1,51 @@
+"""Site-wide middleware: sign-in required everywhere but the public paths, and toasts for htmx."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+
+class SignInRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's LoginRequiredMiddleware, answering htmx and API requests in their own terms."""
+
+    def handle_no_permission(
+        self, request: HttpRequest, view_func: Callable[..., Any]
+    ) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"message": "Authentication credentials were not provided.", "extra": {}},
+                status=401,
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
+            return response
+        if getattr(request, "htmx", False):
+            # htmx would swap the sign-in page into a fragment: send the whole tab instead,
+            # back to the page the user is on rather than the fragment's URL.
+            current = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(current).url)
+        return redirect_to_login(request.get_full_path(), self.get_login_url(view_func))
+
+
+class HtmxMessagesMiddleware:
+    """Carry Django messages to htmx responses as an `toasts` event in `HX-Trigger`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or 300 <= response.status_code < 400:
+            return response
+        if "HX-Redirect" in response or "HX-Location" in response:
+            return response  # the next full page shows them
+        toasts = [{"level": m.level_tag, "message": str(m)} for m in messages.get_messages(request)]
+        if toasts:
+            trigger_client_event(response, "toasts", {"toasts": toasts})
+        return response

@@ -1,0 +1,232 @@
+"""Settings for Connector Dashboard, all read from the environment (see the README)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name, "")
+    return [item.strip() for item in value.split(",") if item.strip()] or default
+
+
+DEBUG = env_bool("DEBUG")
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY (50+ random characters) or, on a development "
+            "machine only, DEBUG=1."
+        )
+    SECRET_KEY = "development-only-key-never-use-in-production-0123456789abcdefghij"
+
+# --- Tenant and Graph ------------------------------------------------------------------------
+# No ENTRA_CLIENT_ID means sandbox mode: the built-in sandbox tenant stands in for Entra ID and
+# Microsoft Graph, reached in-process through the outbound session's transport adapters.
+SANDBOX_MODE = not os.environ.get("ENTRA_CLIENT_ID")
+SANDBOX_TENANT_ID = "5a4d0b0e-0000-4c0d-9e00-5a4db0c5e7a1"
+SANDBOX_LOGIN_ORIGIN = "https://login.sandbox.localhost"
+SANDBOX_GRAPH_ORIGIN = "https://graph.sandbox.localhost"
+
+if SANDBOX_MODE:
+    ENTRA_TENANT_ID = os.environ.get("ENTRA_TENANT_ID") or SANDBOX_TENANT_ID
+    ENTRA_CLIENT_ID = "00000000-0000-4000-8000-00000000da5b"
+    ENTRA_CLIENT_SECRET = "sandbox-client-secret"
+    _default_authority = f"{SANDBOX_LOGIN_ORIGIN}/{ENTRA_TENANT_ID}"
+    _default_graph = f"{SANDBOX_GRAPH_ORIGIN}/beta"
+else:
+    ENTRA_TENANT_ID = os.environ.get("ENTRA_TENANT_ID", "")
+    ENTRA_CLIENT_ID = os.environ["ENTRA_CLIENT_ID"]
+    ENTRA_CLIENT_SECRET = os.environ.get("ENTRA_CLIENT_SECRET", "")
+    if not ENTRA_TENANT_ID and not os.environ.get("ENTRA_AUTHORITY"):
+        raise ImproperlyConfigured("ENTRA_CLIENT_ID is set: set ENTRA_TENANT_ID too.")
+    _default_authority = f"https://login.microsoftonline.com/{ENTRA_TENANT_ID}"
+    _default_graph = "https://graph.microsoft.com/beta"
+
+ENTRA_AUTHORITY = os.environ.get("ENTRA_AUTHORITY") or _default_authority
+GRAPH_BASE_URL = (os.environ.get("GRAPH_BASE_URL") or _default_graph).rstrip("/")
+# A CA bundle to trust for outbound HTTPS (e.g. the certificate `sandbox_serve` prints).
+OUTBOUND_CA_BUNDLE = os.environ.get("OUTBOUND_CA_BUNDLE", "")
+OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "20"))
+# Transport adapters mounted on the outbound session, by URL prefix (dotted paths to classes).
+OUTBOUND_ADAPTERS: dict[str, str] = (
+    {
+        f"{SANDBOX_LOGIN_ORIGIN}/": "sandbox.transport.InProcessTransport",
+        f"{SANDBOX_GRAPH_ORIGIN}/": "sandbox.transport.InProcessTransport",
+    }
+    if SANDBOX_MODE
+    else {}
+)
+
+# Delegated Graph permissions requested at sign-in.
+GRAPH_SCOPES = [
+    "https://graph.microsoft.com/DeviceManagementServiceConfig.ReadWrite.All",
+    "https://graph.microsoft.com/DeviceManagementApps.Read.All",
+]
+# Role given to a user whose ID token carries no dashboard role.
+DEFAULT_ROLE = os.environ.get("DEFAULT_ROLE", "Dashboard.Reader")
+
+# --- Django ----------------------------------------------------------------------------------
+_local_hosts = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _local_hosts if DEBUG or SANDBOX_MODE else [])
+if SANDBOX_MODE:
+    ALLOWED_HOSTS += [".sandbox.localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "csp",
+    "dashboard",
+    "connectors",
+]
+if SANDBOX_MODE:
+    INSTALLED_APPS.append("sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.middleware.SignInRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "dashboard.middleware.HtmxMessagesMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+AUTH_USER_MODEL = "dashboard.User"
+LOGIN_URL = "auth:sign-in"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.shell",
+            ],
+        },
+    },
+]
+
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var"))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA_DIR / 'dashboard.sqlite3'}", conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    # Sessions hold MSAL token caches: server-side in Redis, shared by every worker.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Security --------------------------------------------------------------------------------
+_secure = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _secure)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", _secure)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if _secure else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure
+SECURE_HSTS_PRELOAD = False
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO") else None
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Sign-out posts a form whose response redirects to the identity provider's end-session page;
+# browsers apply form-action to that redirect, so the authority's origin must be allowed.
+_authority = urlsplit(ENTRA_AUTHORITY)
+_form_targets = [SELF] if SANDBOX_MODE else [SELF, f"{_authority.scheme}://{_authority.netloc}"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": _form_targets,
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"msal": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}

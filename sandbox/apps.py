@@ -1,0 +1,10 @@
+"""The sandbox tenant: a local stand-in for Entra ID sign-in and the Graph beta endpoints."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    name = "sandbox"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,149 @@
+"""The sandbox's signing key, the JWTs it issues, and the validation Graph applies to them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from jwt.algorithms import RSAAlgorithm
+
+from sandbox.directory import DemoUser
+from sandbox.models import SigningKey
+
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+GRAPH_AUDIENCES = frozenset({GRAPH_AUDIENCE, "00000003-0000-0000-c000-000000000000"})
+
+
+def access_token_lifetime() -> int:
+    return int(getattr(settings, "SANDBOX_ACCESS_TOKEN_LIFETIME", 3600))
+
+
+def _signing_key() -> SigningKey:
+    key = SigningKey.objects.order_by("created_at").first()
+    if key is not None:
+        return key
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    try:
+        with transaction.atomic():
+            return SigningKey.objects.create(kid=uuid.uuid4().hex, private_key_pem=pem)
+    except IntegrityError:  # pragma: no cover - two first requests raced
+        return SigningKey.objects.order_by("created_at").first()  # type: ignore[return-value]
+
+
+def jwks() -> dict[str, Any]:
+    keys = []
+    for key in SigningKey.objects.order_by("created_at") or [_signing_key()]:
+        public = serialization.load_pem_private_key(key.private_key_pem.encode(), None).public_key()
+        jwk = json.loads(RSAAlgorithm.to_jwk(public))
+        keys.append({**jwk, "kid": key.kid, "use": "sig", "alg": "RS256"})
+    return {"keys": keys}
+
+
+def _sign(claims: dict[str, Any]) -> str:
+    key = _signing_key()
+    return jwt.encode(claims, key.private_key_pem, algorithm="RS256", headers={"kid": key.kid})
+
+
+def issuer(authority: str) -> str:
+    return f"{authority}/v2.0"
+
+
+def id_token(*, user: DemoUser, tenant_id: str, client_id: str, authority: str, nonce: str) -> str:
+    now = int(time.time())
+    claims = {
+        "aud": client_id,
+        "iss": issuer(authority),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "sub": hashlib.sha256(f"{user.oid}:{client_id}".encode()).hexdigest()[:43],
+        "oid": user.oid,
+        "tid": tenant_id,
+        "preferred_username": user.upn,
+        "name": user.name,
+        "roles": list(user.roles),
+        "ver": "2.0",
+    }
+    if nonce:
+        claims["nonce"] = nonce
+    return _sign(claims)
+
+
+def graph_access_token(*, user: DemoUser, tenant_id: str, client_id: str, scopes: list[str]) -> str:
+    now = int(time.time())
+    granted = [scope for scope in scopes if scope in user.graph_scopes]
+    return _sign(
+        {
+            "aud": GRAPH_AUDIENCE,
+            "iss": f"https://sts.windows.net/{tenant_id}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + access_token_lifetime(),
+            "appid": client_id,
+            "scp": " ".join(granted),
+            "oid": user.oid,
+            "tid": tenant_id,
+            "upn": user.upn,
+            "name": user.name,
+            "uti": secrets.token_urlsafe(16),
+            "ver": "1.0",
+        }
+    )
+
+
+def client_info(*, user: DemoUser, tenant_id: str) -> str:
+    raw = json.dumps({"uid": user.oid, "utid": tenant_id}).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def validate_graph_token(token: str) -> dict[str, Any]:
+    """Verify a bearer token as Graph does: signature (JWKS), audience, expiry."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("IDX14100: JWT is not well formed.") from exc
+    key = SigningKey.objects.filter(kid=header.get("kid", "")).first()
+    if key is None:
+        raise InvalidToken("Signing key not found: the token was not issued by this tenant.")
+    public = serialization.load_pem_private_key(key.private_key_pem.encode(), None).public_key()
+    try:
+        return jwt.decode(
+            token,
+            public,
+            algorithms=["RS256"],
+            audience=list(GRAPH_AUDIENCES),
+            options={"require": ["exp", "aud", "oid", "tid"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("Lifetime validation failed, the token is expired.") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise InvalidToken("Invalid audience.") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"Access token validation failure: {exc}.") from exc
+
+
+def token_hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(48)

@@ -1,0 +1,115 @@
+"""A requests transport adapter that hands each request to the sandbox in this process.
+
+Mounted on the dashboard's outbound session for the sandbox's hosts (settings.OUTBOUND_ADAPTERS),
+so MSAL and the Graph client speak real HTTP to the sandbox with no socket, no TLS and no second
+process. The request runs through Django's handler with the sandbox's URLconf, but without the
+request_started/request_finished signals: their close_old_connections would close the database
+connection of the dashboard request that is waiting for this answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import sys
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import get_urlconf, set_urlconf
+from requests import PreparedRequest, Response
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+SANDBOX_URLCONF = "sandbox.root_urls"
+
+
+class SandboxHandler(WSGIHandler):
+    """Django's handler with the sandbox's URLconf, called directly (no signals)."""
+
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
+        request.urlconf = SANDBOX_URLCONF
+        return super().get_response(request)
+
+
+@functools.cache
+def sandbox_handler() -> SandboxHandler:
+    return SandboxHandler()
+
+
+def _environ(request: PreparedRequest, timeout: Any) -> dict[str, Any]:
+    parts = urlsplit(request.url or "")
+    body = request.body or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method or "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote(parts.path, encoding="latin-1") or "/",
+        "QUERY_STRING": parts.query,
+        "SERVER_NAME": parts.hostname or "localhost",
+        "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": request.headers.get("Content-Type", ""),
+        "HTTP_HOST": parts.netloc,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": parts.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "sandbox.in_process": True,
+        "sandbox.read_timeout": timeout[1] if isinstance(timeout, tuple) else timeout,
+    }
+    for name, value in request.headers.items():
+        key = name.upper().replace("-", "_")
+        if key not in {"CONTENT_TYPE", "CONTENT_LENGTH", "HOST"}:
+            environ[f"HTTP_{key}"] = value
+    return environ
+
+
+class InProcessTransport(BaseAdapter):
+    def send(  # type: ignore[override]
+        self,
+        request: PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> Response:
+        django_request = WSGIRequest(_environ(request, timeout))
+        previous_urlconf = get_urlconf()
+        try:
+            django_response = sandbox_handler().get_response(django_request)
+            content = (
+                b"".join(django_response.streaming_content)
+                if django_response.streaming
+                else django_response.content
+            )
+        finally:
+            set_urlconf(previous_urlconf)
+        return self._build_response(request, django_response, content)
+
+    def _build_response(
+        self, request: PreparedRequest, django_response: HttpResponseBase, content: bytes
+    ) -> Response:
+        response = Response()
+        response.status_code = django_response.status_code
+        response.reason = django_response.reason_phrase
+        response.headers = CaseInsensitiveDict(dict(django_response.items()))
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = io.BytesIO(content)
+        response._content = content
+        response.url = request.url or ""
+        response.request = request
+        response.connection = self
+        return response
+
+    def close(self) -> None:
+        pass

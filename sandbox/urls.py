@@ -1,0 +1,21 @@
+"""The sandbox's URLs: at the root of its own hosts, and under /sandbox/ on the dashboard's."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from sandbox import idp
+
+app_name = "sandbox"
+
+urlpatterns = [
+    path(
+        "<str:tenant>/v2.0/.well-known/openid-configuration",
+        idp.openid_configuration,
+        name="openid-configuration",
+    ),
+    path("<str:tenant>/oauth2/v2.0/authorize", idp.authorize, name="authorize"),
+    path("<str:tenant>/oauth2/v2.0/token", idp.token, name="token"),
+    path("<str:tenant>/oauth2/v2.0/logout", idp.logout, name="logout"),
+    path("<str:tenant>/discovery/v2.0/keys", idp.jwks, name="jwks"),
+]
