@@ -167,7 +167,9 @@ def _provider_error(result: dict[str, Any]) -> IdentityProviderError:
     description = result.get("error_description") or ""
     explanations = {
         "access_denied": "The sign-in was cancelled or refused.",
-        "consent_required": "An administrator must grant the dashboard the permissions it asks for.",
+        "consent_required": (
+            "An administrator must grant the dashboard the permissions it asks for."
+        ),
         "interaction_required": "The identity provider needs you to sign in interactively.",
         "invalid_grant": "The sign-in code was refused by the token endpoint.",
     }

@@ -1,4 +1,4 @@
-"""The dashboard's user: one row per Entra object id (oid), refreshed from the ID token at sign-in."""
+"""The dashboard's user: one row per Entra object id (oid), refreshed at each sign-in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dashboard roles (Entra app roles from the ID token's `roles` claim) and the decorator that requires one."""
+"""Dashboard roles (Entra app roles from the ID token's `roles` claim) and their decorator."""
 
 from __future__ import annotations
 

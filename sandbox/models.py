@@ -12,6 +12,9 @@ class SigningKey(models.Model):
     private_key_pem = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return self.kid
+
 
 class AuthorizationCode(models.Model):
     code_hash = models.CharField(max_length=64, unique=True)
@@ -24,6 +27,9 @@ class AuthorizationCode(models.Model):
     expires_at = models.DateTimeField()
     redeemed_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"code for {self.upn}"
+
 
 class RefreshToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
@@ -32,3 +38,6 @@ class RefreshToken(models.Model):
     scope = models.TextField()
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token for {self.upn}"
