@@ -1,8 +1,11 @@
-"""The sandbox tenant's own state: signing keys, sign-in codes and refresh tokens."""
+"""The sandbox tenant's own state: signing keys, sign-in tokens, connectors, audit, request log."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
+from django.utils import timezone
 
 
 class SigningKey(models.Model):
@@ -41,3 +44,126 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token for {self.upn}"
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4())
+
+
+class ExchangeConnector(models.Model):
+    """An Intune Exchange connector (`deviceManagementExchangeConnector`)."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    last_sync_date_time = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=32, default="connected")
+    primary_smtp_address = models.CharField(max_length=255, blank=True)
+    server_name = models.CharField(max_length=255, blank=True)
+    connector_server_name = models.CharField(max_length=255, blank=True)
+    exchange_connector_type = models.CharField(max_length=32, default="onPremises")
+    version = models.CharField(max_length=64, blank=True)
+    exchange_alias = models.CharField(max_length=255, blank=True)
+    exchange_organization = models.CharField(max_length=255, blank=True)
+    # Sandbox-only: a broken connector accepts sync requests but never completes one.
+    sync_broken = models.BooleanField(default=False)
+    # A requested sync lands lazily, the first time the connector is read after `sync_due_at`.
+    sync_requested_at = models.DateTimeField(null=True, blank=True)
+    sync_due_at = models.DateTimeField(null=True, blank=True)
+    sync_type = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.server_name or self.id
+
+
+class ConnectorGroupType(models.TextChoices):
+    APPLICATION_PROXY = "applicationProxy", "Application Proxy"
+    SYNC_FABRIC = "syncFabric", "Sync fabric"
+
+
+class ConnectorGroup(models.Model):
+    """An Entra Application Proxy connector group (`connectorGroup`)."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    name = models.CharField(max_length=255)
+    connector_group_type = models.CharField(
+        max_length=32,
+        choices=ConnectorGroupType.choices,
+        default=ConnectorGroupType.APPLICATION_PROXY,
+    )
+    is_default = models.BooleanField(default=False)
+    # Empty means no region (Graph shows null).
+    region = models.CharField(max_length=32, blank=True)
+    # Sandbox-only: published applications are not modelled, only counted, so the rules that
+    # depend on them (delete, region change) can be exercised.
+    application_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppProxyConnector(models.Model):
+    """An Entra Application Proxy connector (`connector`); always in exactly one group."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    machine_name = models.CharField(max_length=255)
+    external_ip = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=32, default="active")
+    version = models.CharField(max_length=64, blank=True)
+    group = models.ForeignKey(ConnectorGroup, on_delete=models.PROTECT, related_name="members")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.machine_name
+
+
+class AuditEvent(models.Model):
+    """An Intune audit event (`auditEvent`), written by every successful sandbox write."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    display_name = models.CharField(max_length=255, blank=True)
+    component_name = models.CharField(max_length=128, blank=True)
+    actor = models.JSONField(default=dict)
+    activity = models.CharField(max_length=255, blank=True)
+    activity_date_time = models.DateTimeField(default=timezone.now)
+    activity_type = models.CharField(max_length=255, blank=True)
+    activity_operation_type = models.CharField(max_length=64, blank=True)
+    activity_result = models.CharField(max_length=64, default="Success")
+    correlation_id = models.CharField(max_length=36, default=new_guid)
+    resources = models.JSONField(default=list)
+    category = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["activity_date_time", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.activity} at {self.activity_date_time:%Y-%m-%d %H:%M:%S}"
+
+
+class RequestLog(models.Model):
+    """One Graph request the sandbox answered (inner $batch requests get their own rows)."""
+
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    query = models.TextField(blank=True)
+    status = models.PositiveSmallIntegerField()
+    request_id = models.CharField(max_length=36)
+    client_request_id = models.CharField(max_length=255, blank=True)
+    # The outer $batch request's request-id for an inner request; empty for top-level ones.
+    batch_request_id = models.CharField(max_length=36, blank=True)
+    time = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["time", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status}"
