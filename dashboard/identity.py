@@ -6,6 +6,7 @@ Views call these functions; nothing else in the dashboard talks to MSAL.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,12 +115,18 @@ def start_sign_in(
 ) -> str:
     """Begin the authorization-code flow (PKCE); returns the URL to send the browser to."""
     cache = _load_cache(session)
-    flow = _app(cache).initiate_auth_code_flow(
-        scopes or settings.GRAPH_SCOPES,
-        redirect_uri=redirect_uri,
-        prompt=prompt,
-        claims_challenge=claims_challenge,
-    )
+    app = _app(cache)
+    with warnings.catch_warnings():
+        # We keep the query response mode on purpose: with form_post the identity provider's
+        # cross-site POST to the callback would arrive without our SameSite=Lax session cookie,
+        # and the pending flow (PKCE verifier, nonce) lives in that server-side session.
+        warnings.filterwarnings("ignore", message="response_mode='form_post'")
+        flow = app.initiate_auth_code_flow(
+            scopes or settings.GRAPH_SCOPES,
+            redirect_uri=redirect_uri,
+            prompt=prompt,
+            claims_challenge=claims_challenge,
+        )
     session[FLOW_KEY] = flow
     session[NEXT_KEY] = next_url
     return flow["auth_uri"]
