@@ -4,7 +4,8 @@ Mounted on the dashboard's outbound session for the sandbox's hosts (settings.OU
 so MSAL and the Graph client speak real HTTP to the sandbox with no socket, no TLS and no second
 process. The request runs through Django's handler with the sandbox's URLconf, but without the
 request_started/request_finished signals: their close_old_connections would close the database
-connection of the dashboard request that is waiting for this answer.
+connection of the dashboard request that is waiting for this answer. Injected faults that leave
+the client without an answer (sandbox.faults) become the exceptions requests raises on the wire.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import requests
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import get_urlconf, set_urlconf
@@ -22,6 +24,8 @@ from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+
+from sandbox import faults
 
 SANDBOX_URLCONF = "sandbox.root_urls"
 
@@ -83,17 +87,34 @@ class InProcessTransport(BaseAdapter):
         cert: Any = None,
         proxies: Any = None,
     ) -> Response:
-        django_request = WSGIRequest(_environ(request, timeout))
+        environ = _environ(request, timeout)
+        django_request = WSGIRequest(environ)
         previous_urlconf = get_urlconf()
+        client_request_id = request.headers.get("client-request-id", "")
         try:
-            django_response = sandbox_handler().get_response(django_request)
-            content = (
-                b"".join(django_response.streaming_content)
-                if django_response.streaming
-                else django_response.content
-            )
+            with faults.request_scope(client_request_id=client_request_id) as scope:
+                django_response = sandbox_handler().get_response(django_request)
+                content = (
+                    b"".join(django_response.streaming_content)
+                    if django_response.streaming
+                    else django_response.content
+                )
         finally:
             set_urlconf(previous_urlconf)
+        abort = scope.abort or getattr(django_response, "sandbox_fault", "")
+        if abort == faults.DROP:
+            raise requests.ConnectionError(
+                "('Connection aborted.', RemoteDisconnected('Remote end closed connection "
+                "without response'))",
+                request=request,
+            )
+        if abort == faults.TIMEOUT:
+            host = urlsplit(request.url or "").hostname
+            raise requests.ReadTimeout(
+                f"HTTPSConnectionPool(host='{host}', port=443): Read timed out. "
+                f"(read timeout={environ['sandbox.read_timeout']})",
+                request=request,
+            )
         return self._build_response(request, django_response, content)
 
     def _build_response(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sandbox import idp
+from sandbox import fault_views, idp
 
 app_name = "sandbox"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("<str:tenant>/oauth2/v2.0/token", idp.token, name="token"),
     path("<str:tenant>/oauth2/v2.0/logout", idp.logout, name="logout"),
     path("<str:tenant>/discovery/v2.0/keys", idp.jwks, name="jwks"),
+    path("_sandbox/faults", fault_views.fault_rules, name="fault-rules"),
+    path("_sandbox/faults/<int:rule_id>", fault_views.fault_rule, name="fault-rule"),
 ]
