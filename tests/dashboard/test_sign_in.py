@@ -146,7 +146,11 @@ def test_consent_required_from_the_identity_provider_is_explained() -> None:
     state = parse_qs(urlsplit(start(client)).query)["state"][0]
     response = client.get(
         "/auth/callback/",
-        {"error": "consent_required", "error_description": "AADSTS65001: no consent", "state": state},
+        {
+            "error": "consent_required",
+            "error_description": "AADSTS65001: no consent",
+            "state": state,
+        },
     )
     assert response.status_code == 400
     assert "administrator must grant" in response.content.decode()

@@ -180,7 +180,8 @@ def test_authorize_without_pkce_redirects_with_invalid_request() -> None:
 
 
 def test_authorize_without_redirect_uri_is_an_error_page_not_a_redirect() -> None:
-    response = Client().get(f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/v2.0/authorize?client_id=c")
+    url = f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/v2.0/authorize?client_id=c"
+    response = Client().get(url)
     assert response.status_code == 400
     assert "AADSTS50011" in response.content.decode()
 
