@@ -1,7 +1,7 @@
 """Typed Graph errors: each carries the HTTP status, Graph's code and message, and the request ids.
 
-Graph error bodies are parsed in exactly one place (`connectors.graph.client`); everything above
-the client branches on these types and on `code`, never on `message`.
+Graph error bodies are parsed in exactly one place (`connectors.graph.responses.graph_error`);
+everything above the client branches on these types and on `code`, never on `message`.
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ class GraphPermissionError(GraphError):
 
 class GraphNotFound(GraphError):
     """404: the object does not exist (any more)."""
+
+
+class GraphDependencyFailed(GraphError):
+    """424 inside a $batch: not attempted, because a request it depends on failed."""
 
 
 class GraphBadRequest(GraphError):

@@ -1,0 +1,43 @@
+"""A GraphClient for the user signed in to a Django session, with tokens from its MSAL cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.sessions.backends.base import SessionBase
+
+from connectors.graph.client import GraphClient
+from connectors.graph.errors import GraphAuthError
+from connectors.graph.retry import RetryPolicy
+from dashboard import identity
+
+
+@dataclass(frozen=True)
+class SessionTokenProvider:
+    """Silent tokens for one session; none → GraphAuthError naming the scopes to sign in with."""
+
+    session: SessionBase
+
+    def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
+        # acquire_token has no force_refresh yet; a second silent call still gets a new token
+        # whenever MSAL's cache knows the old one expired, which is the common case.
+        try:
+            return identity.acquire_token(self.session, list(scopes))
+        except identity.TokenUnavailable as exc:
+            raise GraphAuthError(
+                f"Sign in again to continue: {exc.reason}",
+                scopes=list(exc.scopes),
+                claims_challenge=exc.claims_challenge or "",
+            ) from exc
+
+
+def graph_client_for_session(
+    session: SessionBase,
+    *,
+    scopes: Sequence[str] | None = None,
+    base_url: str | None = None,
+    retry: RetryPolicy | None = None,
+) -> GraphClient:
+    """The client services use for the signed-in user (`scopes` for incremental consent)."""
+    return GraphClient(SessionTokenProvider(session), scopes=scopes, base_url=base_url, retry=retry)
