@@ -1,0 +1,68 @@
+"""The browser-test harness: Debian's Chromium driven by Playwright against Django's live server.
+
+The dashboard runs in sandbox mode inside the live server thread; the sandbox's sign-in page is
+served by the same server under /sandbox/, so a real browser walks the whole MSAL flow.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Playwright's sync API runs an event loop in the test thread; the tests' own database access
+# there is synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": CHROMIUM_FLAGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: Any) -> str:
+    """Playwright resolves relative URLs (page.goto("/")) against the live server."""
+    return live_server.url
+
+
+@pytest.fixture
+def sign_in_as(page: Page, base_url: str) -> Callable[[str], Page]:
+    """Sign in through the sandbox's sign-in page as the given demo user."""
+
+    def sign_in(upn: str, path: str = "/") -> Page:
+        page.goto(f"{base_url}{path}")
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        page.get_by_role("button", name=upn).click()
+        page.wait_for_url(f"{base_url}{path}")
+        return page
+
+    return sign_in
