@@ -188,8 +188,11 @@ def pop_next_url(session: SessionBase) -> str:
     return session.pop(NEXT_KEY, "/")
 
 
-def acquire_token(session: SessionBase, scopes: list[str]) -> str:
-    """An access token for `scopes`, from the cache or refreshed silently."""
+def acquire_token(session: SessionBase, scopes: list[str], *, force_refresh: bool = False) -> str:
+    """An access token for `scopes`, from the cache or refreshed silently.
+
+    `force_refresh` skips the cached access token (Graph refused it) and redeems the refresh token.
+    """
     cache = _load_cache(session)
     try:
         app = _app(cache)
@@ -201,7 +204,7 @@ def acquire_token(session: SessionBase, scopes: list[str]) -> str:
     if account is None:
         raise TokenUnavailable(scopes, "No signed-in account in this session.")
     try:
-        result = app.acquire_token_silent_with_error(scopes, account)
+        result = app.acquire_token_silent_with_error(scopes, account, force_refresh=force_refresh)
     except requests.RequestException as exc:
         raise TokenUnavailable(scopes, "The token endpoint could not be reached.") from exc
     _save_cache(session, cache)

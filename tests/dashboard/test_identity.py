@@ -55,3 +55,11 @@ def test_a_session_without_an_account_has_no_token() -> None:
     session = Client().session
     with pytest.raises(identity.TokenUnavailable):
         identity.acquire_token(session, settings.GRAPH_SCOPES)
+
+
+def test_force_refresh_gets_a_new_token_even_while_the_cached_one_is_valid() -> None:
+    session = sign_in(Client(), ADMIN).session
+    first = identity.acquire_token(session, settings.GRAPH_SCOPES)
+    renewed = identity.acquire_token(session, settings.GRAPH_SCOPES, force_refresh=True)
+    assert renewed != first
+    assert identity.acquire_token(session, settings.GRAPH_SCOPES) == renewed
