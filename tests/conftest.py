@@ -68,3 +68,13 @@ def graph_token(signed_in_client: Callable[[str], Client]) -> Callable[..., str]
         return identity.acquire_token(client.session, scopes or settings.GRAPH_SCOPES)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def sandbox_faults() -> Iterator[object]:
+    """The sandbox's fault rules (sandbox.faults): every test starts and ends with none."""
+    from sandbox import faults
+
+    faults.clear()
+    yield faults
+    faults.clear()
