@@ -20,10 +20,8 @@ class SessionTokenProvider:
     session: SessionBase
 
     def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
-        # acquire_token has no force_refresh yet; a second silent call still gets a new token
-        # whenever MSAL's cache knows the old one expired, which is the common case.
         try:
-            return identity.acquire_token(self.session, list(scopes))
+            return identity.acquire_token(self.session, list(scopes), force_refresh=force_refresh)
         except identity.TokenUnavailable as exc:
             raise GraphAuthError(
                 f"Sign in again to continue: {exc.reason}",
