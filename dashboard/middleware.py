@@ -7,9 +7,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
+
+from dashboard.graph_faults import sign_in_again
 
 
 class SignInRequiredMiddleware(LoginRequiredMiddleware):
@@ -25,12 +26,7 @@ class SignInRequiredMiddleware(LoginRequiredMiddleware):
             )
             response["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
-        if getattr(request, "htmx", False):
-            # htmx would swap the sign-in page into a fragment: send the whole tab instead,
-            # back to the page the user is on rather than the fragment's URL.
-            current = request.htmx.current_url_abs_path or request.get_full_path()
-            return HttpResponseClientRedirect(redirect_to_login(current).url)
-        return redirect_to_login(request.get_full_path(), self.get_login_url(view_func))
+        return sign_in_again(request)
 
 
 class HtmxMessagesMiddleware:

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "csp",
     "dashboard",
     "connectors",
+    "audit",
 ]
 if SANDBOX_MODE:
     INSTALLED_APPS.append("sandbox")

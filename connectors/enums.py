@@ -1,0 +1,48 @@
+"""Graph's enums for the connectors, with the exact Graph strings and human labels.
+
+`unknownFutureValue` is Graph's evolvable-enum sentinel: it is never offered in a dropdown
+(`choosable`), but a value Graph returns — that one or any other the dashboard does not know — is
+shown as it is (`label_for`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+SENTINEL = "unknownFutureValue"
+
+
+class ExchangeConnectorStatus(models.TextChoices):
+    NONE = "none", "None"
+    CONNECTION_PENDING = "connectionPending", "Connection pending"
+    CONNECTED = "connected", "Connected"
+    DISCONNECTED = "disconnected", "Disconnected"
+    UNKNOWN_FUTURE_VALUE = SENTINEL, "Unknown future value"
+
+
+class ExchangeConnectorType(models.TextChoices):
+    ON_PREMISES = "onPremises", "On-premises"
+    HOSTED = "hosted", "Hosted"
+    SERVICE_TO_SERVICE = "serviceToService", "Service to service"
+    DEDICATED = "dedicated", "Dedicated"
+    UNKNOWN_FUTURE_VALUE = SENTINEL, "Unknown future value"
+
+
+class ExchangeSyncType(models.TextChoices):
+    DELTA_SYNC = "deltaSync", "Quick sync"
+    FULL_SYNC = "fullSync", "Full sync"
+
+
+def choosable(enum: type[models.TextChoices]) -> list[tuple[str, str]]:
+    """The choices a form may offer: every value but the sentinel."""
+    return [(value, label) for value, label in enum.choices if value != SENTINEL]
+
+
+def label_for(enum: type[models.TextChoices], value: str | None) -> str:
+    """The human label of a known value; an unknown value as Graph sent it."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return str(enum(value).label)
+    except ValueError:
+        return value

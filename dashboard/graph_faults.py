@@ -1,0 +1,138 @@
+"""How a page answers when Graph fails: one message per fault, naming Graph's request id.
+
+Every view that calls a service catches `GraphError` and returns `graph_fault_response(...)`:
+a full page for a plain request, a toast (and no swap) for an htmx request, and a trip back
+through sign-in when no token could be had.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from connectors.graph.errors import (
+    GraphAuthError,
+    GraphBadRequest,
+    GraphError,
+    GraphNotFound,
+    GraphPermissionError,
+    GraphThrottled,
+    GraphTimeout,
+    GraphUnavailable,
+)
+
+
+def graph_fault_message(error: GraphError) -> str:
+    """What went wrong and what to do, in the admin's terms."""
+    if isinstance(error, GraphPermissionError):
+        needed = (
+            f"the {error.required_permission} permission"
+            if error.required_permission
+            else "a permission this action needs"
+        )
+        text = f"Graph refused this: your account lacks {needed}."
+    elif isinstance(error, GraphNotFound):
+        text = "Graph has no such object: it may have been deleted meanwhile."
+    elif isinstance(error, GraphBadRequest):
+        text = f"Graph refused the request: {error.message}"
+    elif isinstance(error, GraphThrottled):
+        text = (
+            f"Graph is throttling requests for this tenant. Try again in "
+            f"{max(1, round(error.retry_after))} seconds."
+        )
+    elif isinstance(error, GraphTimeout):
+        text = (
+            "Graph did not answer in time. A change may or may not have been applied: "
+            "check the object and the audit log before trying again."
+        )
+    elif isinstance(error, GraphUnavailable):
+        status = f" (HTTP {error.status})" if error.status else ""
+        text = f"Graph is unavailable right now{status}. Try again in a moment."
+    else:
+        text = f"Graph answered with an error: {error.message}"
+    code = f" Graph code: {error.code}." if error.code else ""
+    return f"{text}{code} {request_reference(error)}"
+
+
+def request_reference(error: GraphError) -> str:
+    if error.request_id:
+        return f"Graph request id: {error.request_id}."
+    if error.client_request_id:
+        return f"Client request id: {error.client_request_id}."
+    return ""
+
+
+def fault_status(error: GraphError) -> int:
+    """The HTTP status the dashboard answers with for this Graph fault."""
+    if isinstance(error, GraphPermissionError):
+        return 403
+    if isinstance(error, GraphNotFound):
+        return 404
+    if isinstance(error, GraphBadRequest):
+        return error.status if error.status in {400, 409, 412, 422} else 400
+    if isinstance(error, GraphThrottled):
+        return 429
+    if isinstance(error, GraphTimeout):
+        return 504
+    if isinstance(error, GraphUnavailable) and error.status == 503:
+        return 503
+    return 502
+
+
+def graph_fault_response(
+    request: HttpRequest, error: GraphError, *, title: str = "Graph request failed"
+) -> HttpResponse:
+    if isinstance(error, GraphAuthError):
+        return sign_in_again(request)
+    message = graph_fault_message(error)
+    status = fault_status(error)
+    if getattr(request, "htmx", False):
+        # No swap (htmx leaves 4xx/5xx alone), so whatever the user typed stays on screen.
+        response = HttpResponse(status=status)
+        trigger_client_event(
+            response, "toasts", {"toasts": [{"level": "error", "message": message}]}
+        )
+    else:
+        response = render(
+            request,
+            "dashboard/graph_error.html",
+            {"title": title, "message": message, "back": _current_page(request)},
+            status=status,
+        )
+    if isinstance(error, GraphThrottled) and error.retry_after:
+        response["Retry-After"] = str(max(1, round(error.retry_after)))
+    return response
+
+
+def sign_in_again(request: HttpRequest) -> HttpResponse:
+    """Through sign-in, then back to the page the user was on.
+
+    For htmx that is the page, not the fragment's URL; after a POST it is the page the form was
+    on (a GET of the POST's URL would only answer 405).
+    """
+    if getattr(request, "htmx", False):
+        current = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(redirect_to_login(current).url)
+    if request.method in {"GET", "HEAD"}:
+        return redirect_to_login(request.get_full_path())
+    return redirect_to_login(_referring_page(request))
+
+
+def _current_page(request: HttpRequest) -> str:
+    return (
+        request.get_full_path() if request.method in {"GET", "HEAD"} else _referring_page(request)
+    )
+
+
+def _referring_page(request: HttpRequest) -> str:
+    referer = request.headers.get("Referer", "")
+    if not referer or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}
+    ):
+        return "/"
+    return urlsplit(referer)._replace(scheme="", netloc="").geturl()
