@@ -81,6 +81,10 @@ GRAPH_SCOPES = [
 ]
 # Role given to a user whose ID token carries no dashboard role.
 DEFAULT_ROLE = os.environ.get("DEFAULT_ROLE", "Dashboard.Reader")
+# Every change must give a reason (else the reason is optional).
+AUDIT_REQUIRE_REASON = env_bool("AUDIT_REQUIRE_REASON")
+# How long after a sync request the dashboard waits to see lastSyncDateTime move.
+SYNC_VERIFY_TIMEOUT_SECONDS = int(os.environ.get("SYNC_VERIFY_TIMEOUT_SECONDS", "600"))
 
 # --- Django ----------------------------------------------------------------------------------
 _local_hosts = ["127.0.0.1", "localhost", "[::1]"]
