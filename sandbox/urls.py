@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from sandbox import fault_views, idp
+from sandbox.graph import views as graph_views
 
 app_name = "sandbox"
 
 urlpatterns = [
+    # Graph beta: one pattern; sandbox.graph.dispatch routes, so $batch can route the same way.
+    re_path(r"^beta/(?P<path>.*)$", graph_views.graph, name="graph"),
     path(
         "<str:tenant>/v2.0/.well-known/openid-configuration",
         idp.openid_configuration,

@@ -1,0 +1,95 @@
+"""Serve one Graph request: faults, token, route, permission, handler, headers, request log."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpResponse
+
+from sandbox import faults
+from sandbox.graph import auth, batch
+from sandbox.graph.context import GraphRequest
+from sandbox.graph.responses import GraphError, bad_request, error_response, stamp
+from sandbox.graph.routes import ROUTES, Endpoint, route
+from sandbox.models import RequestLog
+
+
+def dispatch(req: GraphRequest, refusal: GraphError | None = None) -> HttpResponse:
+    """The answer to one Graph request (top-level or inside a $batch), logged.
+
+    `refusal` answers the request without running it (a $batch request whose dependency failed).
+    """
+    if refusal is not None:
+        response = error_response(req, refusal)
+    else:
+        response = faults.intercept(req.method, req.wire_path, req.read_timeout)
+    if response is None:
+        response = _serve(req)
+    stamp(req, response)
+    _log(req, response)
+    return response
+
+
+# $batch runs its inner requests through `dispatch`, so it is routed here rather than in routes.
+BATCH_ROUTE = route(
+    r"\$batch", POST=Endpoint(functools.partial(batch.execute, run=dispatch), permissions=())
+)
+
+
+def _serve(req: GraphRequest) -> HttpResponse:
+    try:
+        if req.batch_request_id and req.body and "content-type" not in req.headers:
+            raise bad_request(
+                "A request in a batch that has a body must specify the Content-Type header.",
+                target="headers",
+            )
+        req.claims = auth.authenticate(req)
+        endpoint, arguments = _resolve(req)
+        auth.require_any(req.claims, endpoint.permissions)
+        # A handler's change and its audit event commit together, or not at all.
+        with transaction.atomic():
+            return endpoint.handler(req, **arguments)
+    except GraphError as error:
+        return error_response(req, error)
+
+
+def _resolve(req: GraphRequest) -> tuple[Endpoint, dict[str, Any]]:
+    if req.batch_request_id and BATCH_ROUTE.pattern.fullmatch(req.path):
+        raise bad_request("A request in a batch cannot itself be a $batch request.")
+    routes = ROUTES if req.batch_request_id else (*ROUTES, BATCH_ROUTE)
+    for candidate in routes:
+        match = candidate.pattern.fullmatch(req.path)
+        if match is None:
+            continue
+        endpoint = candidate.methods.get(req.method)
+        if endpoint is None:
+            allowed = ", ".join(sorted(candidate.methods))
+            raise GraphError(
+                405,
+                "BadRequest",
+                f"The HTTP method '{req.method}' is not supported on '{req.wire_path}'; "
+                f"use {allowed}.",
+                headers={"Allow": allowed},
+            )
+        return endpoint, match.groupdict()
+    segment = next((part for part in reversed(req.path.split("/")) if part), req.path or "(root)")
+    raise bad_request(f"Resource not found for the segment '{_short(segment)}'.")
+
+
+def _short(text: str) -> str:
+    return re.sub(r"\s+", " ", text)[:200]
+
+
+def _log(req: GraphRequest, response: HttpResponse) -> None:
+    RequestLog.objects.create(
+        method=req.method,
+        path=req.wire_path,
+        query=req.query_string,
+        status=response.status_code,
+        request_id=response.get("request-id", req.request_id)[:36],
+        client_request_id=req.client_request_id[:255],
+        batch_request_id=req.batch_request_id,
+    )

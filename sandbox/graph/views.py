@@ -1,0 +1,32 @@
+"""The Django view in front of the sandbox's Graph: turns an HttpRequest into a GraphRequest."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox.graph.context import GraphRequest
+from sandbox.graph.dispatch import dispatch
+
+
+def graph_request(request: HttpRequest, path: str) -> GraphRequest:
+    # The version root as this caller reached it (own host, /sandbox/ prefix or sandbox_serve).
+    root = request.path[: len(request.path) - len(path)].rstrip("/")
+    return GraphRequest(
+        method=request.method or "GET",
+        path=path,
+        query_string=request.META.get("QUERY_STRING", ""),
+        headers=dict(request.headers),
+        body=request.body,
+        base_url=request.build_absolute_uri(root),
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        read_timeout=request.META.get("sandbox.read_timeout"),
+    )
+
+
+@login_not_required
+@csrf_exempt
+def graph(request: HttpRequest, path: str) -> HttpResponse:
+    """Every `/beta/…` request; routing happens in `dispatch`, shared with $batch."""
+    return dispatch(graph_request(request, path))
