@@ -376,7 +376,7 @@ def _audit_event(
     span = timedelta(days=AUDIT_DAYS)
     when = now - span + span * (index + rng.random()) / max(count, 1)
     when = when.replace(hour=rng.choice([8, 9, 10, 11, 13, 14, 15, 16, 17, rng.randint(0, 23)]))
-    when = min(when, now - timedelta(minutes=1))
+    when = min(max(when, now - span + timedelta(minutes=1)), now - timedelta(minutes=1))
     return AuditEvent(
         id=seeded_id("audit", index),
         display_name=template.activity,
