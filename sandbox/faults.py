@@ -240,12 +240,14 @@ class Registry:
         self._configured_loaded = False
 
     def _load_configured(self) -> None:
-        # Lazily, so settings are ready; once, so clear() also clears the configured rules.
+        # Lazily, so settings are ready; once, so clear() also clears the configured rules. A
+        # bad SANDBOX_FAULTS raises on every use rather than being skipped without a word.
         if self._configured_loaded:
             return
-        self._configured_loaded = True
         raw = getattr(settings, "SANDBOX_FAULTS", None) or os.environ.get("SANDBOX_FAULTS", "")
-        for rule in parse_rules(raw):
+        configured = parse_rules(raw)
+        self._configured_loaded = True
+        for rule in configured:
             self._add(rule)
 
     def _add(self, rule: Rule) -> Rule:
@@ -266,10 +268,11 @@ class Registry:
             self._rules = [rule for rule in self._rules if rule.id != rule_id]
             return len(self._rules) < before
 
-    def clear(self) -> None:
+    def clear(self, *, reload_configured: bool = False) -> None:
         with self._lock:
-            self._configured_loaded = True
             self._rules = []
+            self._configured_loaded = not reload_configured
+            self._load_configured()
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -327,7 +330,14 @@ def remove(rule_id: int) -> bool:
 
 
 def clear() -> None:
+    """Remove every rule, the configured (SANDBOX_FAULTS) ones included."""
     REGISTRY.clear()
+
+
+def reload() -> list[dict[str, Any]]:
+    """Remove every rule, then install SANDBOX_FAULTS again (e.g. after changing it)."""
+    REGISTRY.clear(reload_configured=True)
+    return REGISTRY.snapshot()
 
 
 def rules() -> list[dict[str, Any]]:
