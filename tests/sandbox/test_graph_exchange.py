@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from sandbox.models import AuditEvent, ExchangeConnector
-from tests.sandbox.conftest import EXCHANGE, Caller, assert_graph_error, logged
 from tests.sandbox.factories import exchange_connector, exchange_connectors
+from tests.sandbox.graph_support import EXCHANGE, Caller, assert_graph_error, caller, logged
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(graph_token: Callable[..., str]) -> Caller:
+    return caller(graph_token)
+
 
 ODATA_TYPE = "#microsoft.graph.deviceManagementExchangeConnector"
 

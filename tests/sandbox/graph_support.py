@@ -1,0 +1,80 @@
+"""Helpers for the sandbox Graph tests: a caller with a real token over the real session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from dashboard.outbound import outbound_session
+from sandbox.models import RequestLog
+from tests.conftest import ADMIN
+
+GRAPH = "https://graph.microsoft.com/"
+ALL_SCOPES = [
+    f"{GRAPH}DeviceManagementServiceConfig.ReadWrite.All",
+    f"{GRAPH}DeviceManagementConfiguration.ReadWrite.All",
+    f"{GRAPH}DeviceManagementApps.Read.All",
+    f"{GRAPH}Directory.ReadWrite.All",
+]
+EXCHANGE = "deviceManagement/exchangeConnectors"
+APP_PROXY = "onPremisesPublishingProfiles/applicationProxy"
+AUDIT = "deviceManagement/auditEvents"
+
+
+@dataclass
+class Caller:
+    """Speaks to the sandbox's Graph through the dashboard's real outbound session."""
+
+    token: str | None
+
+    def url(self, path: str) -> str:
+        if path.startswith("https://"):
+            return path
+        return f"{settings.GRAPH_BASE_URL}/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        headers = dict(kw.pop("headers", None) or {})
+        if self.token is not None:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return outbound_session().request(method, self.url(path), headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("POST", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+
+def caller(
+    graph_token: Callable[..., str], upn: str = ADMIN, scopes: list[str] | None = None
+) -> Caller:
+    """A caller holding a real access token of `upn` (from the root conftest's `graph_token`)."""
+    return Caller(graph_token(upn, scopes or ALL_SCOPES))
+
+
+def logged(path: str, method: str = "GET") -> list[RequestLog]:
+    """The requests the sandbox logged for exactly this Graph path (relative to /beta)."""
+    return list(RequestLog.objects.filter(method=method, path=f"/beta/{path}"))
+
+
+def assert_graph_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    """The error object, after checking the Graph error shape and the headers every answer has."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    inner = error["innerError"]
+    assert inner["request-id"] == response.headers["request-id"]
+    assert inner["client-request-id"] == response.headers["client-request-id"]
+    assert inner["date"]
+    return error
