@@ -155,6 +155,25 @@ class AuditEntry(models.Model):
         _refuse(f"deleting entry #{self.pk}")
 
     @property
+    def outcome_row(self) -> AuditEntry | None:
+        """This attempt's outcome row, or None (no outcome yet, or this is an outcome)."""
+        try:
+            return self.outcome_entry
+        except AuditEntry.DoesNotExist:
+            return None
+
+    @property
+    def result_row(self) -> AuditEntry | None:
+        """The row holding the action's result: the outcome row, or this row if it is one."""
+        return self if self.phase == Phase.OUTCOME else self.outcome_row
+
+    @property
+    def shown_target_id(self) -> str:
+        """A create's attempt has no id; its outcome has the one Graph assigned."""
+        outcome = self.outcome_row
+        return self.target_id or (outcome.target_id if outcome is not None else "")
+
+    @property
     def action_label(self) -> str:
         return action_label(self.action)
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 # Each page joins the navigation when it is built: (label, URL name).
-NAVIGATION: list[tuple[str, str]] = [("Overview", "overview")]
+NAVIGATION: list[tuple[str, str]] = [("Overview", "overview"), ("Audit log", "audit:list")]
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include(auth_patterns)),
+    path("audit/", include("audit.urls")),
 ]
 
 if settings.SANDBOX_MODE:
