@@ -17,7 +17,8 @@ from connectors.enums import (
     ExchangeSyncType,
     choosable,
 )
-from connectors.records import ExchangeConnector, format_graph_datetime, parse_graph_datetime
+from connectors.health import Health
+from connectors.records import ExchangeConnector, format_graph_datetime, same_graph_value
 
 HOST_NAME = RegexValidator(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -168,7 +169,7 @@ class ExchangeConnectorEditForm(ExchangeConnectorForm):
         changed = {}
         for name, value in new.items():
             old = self.original_values.get(name, "")
-            if _normalized(name, old) != _normalized(name, value):
+            if not same_graph_value(name, old, value):
                 changed[name] = (old, value)
         return changed
 
@@ -189,12 +190,48 @@ class ExchangeConnectorEditForm(ExchangeConnectorForm):
         return True
 
 
-def _normalized(name: str, value: Any) -> Any:
-    if name == "lastSyncDateTime":
-        parsed = parse_graph_datetime(value) if isinstance(value, str) else value
-        return parsed.replace(microsecond=0) if parsed else None
-    return "" if value is None else str(value)
-
-
 class SyncForm(forms.Form):
     sync_type = forms.ChoiceField(choices=ExchangeSyncType.choices)
+
+
+class ExchangeConnectorFilterForm(forms.Form):
+    """The list's search, filters, sort and page, all from the query string."""
+
+    SORTS = (
+        "serverName",
+        "connectorServerName",
+        "exchangeConnectorType",
+        "status",
+        "lastSyncDateTime",
+        "health",
+        "version",
+        "primarySmtpAddress",
+    )
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *ExchangeConnectorStatus.choices],
+    )
+    type = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Any type"), *ExchangeConnectorType.choices]
+    )
+    health = forms.ChoiceField(
+        label="Health", required=False, choices=[("", "Any health"), *Health.choices]
+    )
+    sort = forms.ChoiceField(
+        required=False, choices=[(f"{d}{key}", key) for key in SORTS for d in ("", "-")]
+    )
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def selector_arguments(self) -> dict[str, Any]:
+        sort = self.cleaned_data.get("sort") or "serverName"
+        return {
+            "search": self.cleaned_data.get("q", ""),
+            "status": self.cleaned_data.get("status", ""),
+            "connector_type": self.cleaned_data.get("type", ""),
+            "health": self.cleaned_data.get("health", ""),
+            "sort": sort.lstrip("-"),
+            "descending": sort.startswith("-"),
+        }

@@ -33,6 +33,18 @@ def format_graph_datetime(value: datetime) -> str:
     return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def same_graph_value(name: str, first: Any, second: Any) -> bool:
+    """Whether two values of a property are the same (timestamps compared as instants)."""
+    if name == "lastSyncDateTime":
+        return _instant(first) == _instant(second)
+    return ("" if first is None else str(first)) == ("" if second is None else str(second))
+
+
+def _instant(value: Any) -> datetime | None:
+    parsed = parse_graph_datetime(value) if isinstance(value, str) else value
+    return parsed.replace(microsecond=0) if isinstance(parsed, datetime) else None
+
+
 @dataclass(frozen=True)
 class ExchangeConnector:
     """A `deviceManagementExchangeConnector` as Graph returned it."""

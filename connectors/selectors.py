@@ -18,8 +18,14 @@ PAGE_SIZE = 100
 
 @dataclass(frozen=True)
 class ExchangeConnectorRow:
+    """A connector with what the list derives from it."""
+
     connector: ExchangeConnector
     health: Health
+
+    @classmethod
+    def of(cls, connector: ExchangeConnector, now: datetime) -> ExchangeConnectorRow:
+        return cls(connector=connector, health=health_for(connector.last_sync, now))
 
 
 EXCHANGE_SORT_KEYS: dict[str, Callable[[ExchangeConnectorRow], Any]] = {
@@ -58,7 +64,7 @@ def exchange_connector_list(
     ignores query options on this collection; a tenant has few of these connectors.
     """
     rows = [
-        ExchangeConnectorRow(connector=connector, health=health_for(connector.last_sync, now))
+        ExchangeConnectorRow.of(connector, now)
         for connector in map(
             ExchangeConnector.from_graph,
             graph.iter_items(paths.EXCHANGE_CONNECTORS, params={"$top": PAGE_SIZE}),
@@ -94,3 +100,8 @@ def _searchable(connector: ExchangeConnector) -> str:
 def exchange_connector_get(*, graph: GraphClient, connector_id: str) -> ExchangeConnector:
     response = graph.get(paths.exchange_connector(connector_id))
     return ExchangeConnector.from_graph(response.body or {})
+
+
+def sync_landed(connector: ExchangeConnector, requested_at: datetime) -> bool:
+    """The only evidence of a sync: lastSyncDateTime later than the request."""
+    return connector.last_sync is not None and connector.last_sync > requested_at

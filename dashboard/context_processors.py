@@ -6,13 +6,30 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
+
+from dashboard.roles import Role
 
 # Each page joins the navigation when it is built: (label, URL name).
-NAVIGATION: list[tuple[str, str]] = [("Overview", "overview"), ("Audit log", "audit:list")]
+NAVIGATION: list[tuple[str, str]] = [
+    ("Overview", "overview"),
+    ("Exchange connectors", "exchange:list"),
+    ("Audit log", "audit:list"),
+]
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
+    items = []
+    for label, url_name in NAVIGATION:
+        url = reverse(url_name)
+        current = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": label, "url": url, "current": current})
+    user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
     return {
         "sandbox_mode": settings.SANDBOX_MODE,
-        "navigation": NAVIGATION,
+        "navigation": items,
+        # What the signed-in user's role allows; views enforce it, templates hide what it forbids.
+        "can_operate": signed_in and user.has_role(Role.OPERATOR),
+        "can_administer": signed_in and user.has_role(Role.ADMIN),
     }

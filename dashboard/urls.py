@@ -20,6 +20,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include(auth_patterns)),
+    path("exchange-connectors/", include("connectors.urls")),
     path("audit/", include("audit.urls")),
 ]
 

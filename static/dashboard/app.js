@@ -22,3 +22,30 @@
     });
   });
 })();
+
+// Confirmation dialogs: links with hx-target="#dialog-content" load a confirmation form into the
+// page's one <dialog>; without JavaScript the same links open the confirmation page.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "dialog-content") {
+      var dialog = document.getElementById("dialog");
+      if (dialog && !dialog.open) dialog.showModal();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-close-dialog]");
+    var dialog = document.getElementById("dialog");
+    if (close && dialog && dialog.open && dialog.contains(close)) {
+      event.preventDefault();
+      dialog.close();
+    }
+    var all = event.target.closest("[data-select-all]");
+    if (all) {
+      var name = all.getAttribute("data-select-all");
+      document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+        box.checked = all.checked;
+      });
+    }
+  });
+})();

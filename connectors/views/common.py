@@ -1,0 +1,23 @@
+"""What every connector page shares: the typed request, the user's Graph client, partials."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
+
+from connectors.graph.client import GraphClient
+from connectors.graph.session import graph_client_for_session
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def graph_for(request: HttpRequest) -> GraphClient:
+    """The signed-in user's Graph client (tokens from the session's MSAL cache)."""
+    return graph_client_for_session(request.session)
+
+
+def page_or_partial(request: HtmxHttpRequest, template: str, partial: str) -> str:
+    """The whole page for a plain request; only the named partial for htmx."""
+    return f"{template}#{partial}" if request.htmx else template
