@@ -67,7 +67,12 @@ class SandboxRequestHandler(WSGIRequestHandler):
 
     def handle_one_request(self) -> None:
         """Django's version, with a handler that can drop the connection."""
-        self.raw_requestline = self.rfile.readline(65537)
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except TimeoutError:
+            # An idle keep-alive connection (a client's pool) timed out: close it quietly.
+            self.close_connection = True
+            return
         if len(self.raw_requestline) > 65536:
             self.requestline = ""
             self.request_version = ""

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 import requests
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from sandbox import faults, server
 from sandbox.models import ExchangeConnector, SigningKey
@@ -94,10 +98,13 @@ def test_the_command_prints_what_a_dashboard_needs_and_serves_it(
 
 
 @pytest.mark.django_db
-def test_a_port_in_use_is_a_clear_error(sandbox_certificate_dir: Path) -> None:
+def test_a_port_in_use_is_a_clear_error(
+    sandbox_certificate_dir: Path, tmp_path: Path, settings: Any
+) -> None:
+    settings.DATA_DIR = tmp_path
     running = server.start(certificate_dir=sandbox_certificate_dir)
     try:
-        with pytest.raises(Exception, match=f"127.0.0.1:{running.port}"):
+        with pytest.raises(CommandError, match=f"127.0.0.1:{running.port}"):
             call_command("sandbox_serve", "--port", str(running.port))
     finally:
         running.stop()
@@ -131,7 +138,7 @@ def test_the_certificate_is_trusted_only_through_its_ca(
 def test_graph_over_tls_with_a_real_token(
     sandbox_server: server.RunningSandbox, graph_token: Callable[..., str]
 ) -> None:
-    call_command("sandbox_seed", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("sandbox_seed", stdout=StringIO())
     client_request_id = str(uuid.uuid4())
     response = requests.get(
         f"{sandbox_server.graph_base_url}/deviceManagement/exchangeConnectors",
@@ -150,22 +157,17 @@ def test_graph_over_tls_with_a_real_token(
     assert ExchangeConnector.objects.count() == 12
 
 
-def test_a_token_from_the_served_authority_has_its_issuer(
+def test_a_jwt_library_fetches_the_signing_keys_over_tls(
     sandbox_server: server.RunningSandbox,
 ) -> None:
-    """The issuer follows the host the client used, so a dashboard's MSAL accepts it."""
     ca = str(sandbox_server.ca_file)
     config = requests.get(
         f"{sandbox_server.authority()}/v2.0/.well-known/openid-configuration", verify=ca
     ).json()
-    jwks = jwt.PyJWKClient(config["jwks_uri"], ssl_context=_ssl_context(ca))
-    assert jwks.get_signing_keys()
-
-
-def _ssl_context(ca: str) -> object:
-    import ssl
-
-    return ssl.create_default_context(cafile=ca)
+    jwks = jwt.PyJWKClient(config["jwks_uri"], ssl_context=ssl.create_default_context(cafile=ca))
+    assert [key.key_id for key in jwks.get_signing_keys()] == list(
+        SigningKey.objects.values_list("kid", flat=True)
+    )
 
 
 class TestFaultsOverSockets:
