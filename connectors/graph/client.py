@@ -100,6 +100,10 @@ class GraphClient:
         """One page of a collection: its items and the nextLink to ask for the next one."""
         return paging.get_page(self, path, params=params, **kw)
 
+    def iter_pages(self, path: str, *, params: Params | None = None) -> Iterator[paging.Page]:
+        """Every page of a collection, following `@odata.nextLink` to the last one."""
+        return paging.iter_pages(self, path, params=params)
+
     def iter_items(self, path: str, *, params: Params | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a collection, following `@odata.nextLink` to the last page."""
         return paging.iter_items(self, path, params=params)
@@ -144,12 +148,15 @@ class GraphClient:
                     params=params,
                     json=json,
                     headers=self._headers(token, crid, headers),
+                    # requests lets REQUESTS_CA_BUNDLE override session.verify (psf/requests#3829),
+                    # which would drop OUTBOUND_CA_BUNDLE; passed per request, it holds.
+                    verify=self.session.verify,
                     **({"timeout": self.timeout} if self.timeout is not None else {}),
                 )
             except requests.RequestException as exc:
                 error = _transport_error(exc, method, url, crid)
                 delay = budget.delay_for(None)
-                if may_repeat and budget.allows(delay):
+                if may_repeat and _may_heal(exc) and budget.allows(delay):
                     logger.warning(
                         "Graph %s %s failed (%s); retry in %.1f s", method, url, exc, delay
                     )
@@ -262,6 +269,15 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _may_heal(exc: requests.RequestException) -> bool:
+    """A timeout or a dropped connection may not happen again; a certificate error will."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(
+        exc, requests.Timeout | requests.ConnectionError | requests.exceptions.ChunkedEncodingError
+    )
+
+
 def _transport_error(
     exc: requests.RequestException, method: str, url: str, crid: str
 ) -> GraphError:
@@ -271,6 +287,11 @@ def _transport_error(
         )
         return GraphTimeout(
             f"Graph did not answer {method} {urlsplit(url).path} in time.{outcome}",
+            client_request_id=crid,
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return GraphUnavailable(
+            f"Graph's TLS certificate at {_origin(url)} was not trusted ({exc}).",
             client_request_id=crid,
         )
     return GraphUnavailable(

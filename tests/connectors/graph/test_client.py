@@ -192,6 +192,7 @@ def test_504_for_a_write_is_a_timeout_whose_outcome_is_unknown(
         graph.patch(f"{EXCHANGE}/{connector.id}", json={"exchangeAlias": "x"})
 
     assert caught.value.status == 504
+    assert [rule["hits"] for rule in sandbox_faults.rules()] == [1]  # not retried
 
 
 def test_malformed_json_is_graph_unavailable(
