@@ -10,15 +10,23 @@ import requests
 from django.conf import settings
 
 from dashboard.outbound import outbound_session
+from sandbox import tokens
+from sandbox.directory import demo_user
 from sandbox.models import RequestLog
 from tests.conftest import ADMIN
 
 GRAPH = "https://graph.microsoft.com/"
+# Everything the endpoints check; the identity provider grants each user its share of them.
 ALL_SCOPES = [
-    f"{GRAPH}DeviceManagementServiceConfig.ReadWrite.All",
-    f"{GRAPH}DeviceManagementConfiguration.ReadWrite.All",
-    f"{GRAPH}DeviceManagementApps.Read.All",
-    f"{GRAPH}Directory.ReadWrite.All",
+    f"{GRAPH}{name}"
+    for name in (
+        "DeviceManagementServiceConfig.ReadWrite.All",
+        "DeviceManagementServiceConfig.Read.All",
+        "DeviceManagementConfiguration.ReadWrite.All",
+        "DeviceManagementApps.Read.All",
+        "Directory.ReadWrite.All",
+        "Directory.Read.All",
+    )
 ]
 EXCHANGE = "deviceManagement/exchangeConnectors"
 APP_PROXY = "onPremisesPublishingProfiles/applicationProxy"
@@ -78,3 +86,20 @@ def assert_graph_error(response: requests.Response, status: int, code: str) -> d
     assert inner["client-request-id"] == response.headers["client-request-id"]
     assert inner["date"]
     return error
+
+
+def narrow_caller(upn: str, scopes: list[str]) -> Caller:
+    """A caller whose token carries only `scopes` (short names).
+
+    Signed by the sandbox's identity provider code directly: through MSAL, a narrower request is
+    answered from the cache with the sign-in's broader token.
+    """
+    user = demo_user(upn)
+    assert user is not None
+    token = tokens.graph_access_token(
+        user=user,
+        tenant_id=settings.ENTRA_TENANT_ID,
+        client_id=settings.ENTRA_CLIENT_ID,
+        scopes=scopes,
+    )
+    return Caller(token)
