@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from sandbox.directory import demo_user
 from sandbox.models import (
     AppProxyConnector,
     AuditEvent,
@@ -82,6 +83,25 @@ def app_proxy_connector_create(
     )
 
 
+def demo_actor(upn: str = "admin@sandbox.example") -> dict[str, Any]:
+    """An Intune audit actor for one of the sandbox's demo users (an IT pro in the portal)."""
+    user = demo_user(upn)
+    return {
+        "type": "ItPro",
+        "auditActorType": "ItPro",
+        "userPermissions": ["*"],
+        "applicationId": "0000000a-0000-0000-c000-000000000000",
+        "applicationDisplayName": "Microsoft Intune",
+        "userPrincipalName": upn,
+        "servicePrincipalName": None,
+        "ipAddress": "198.51.100.23",
+        "userId": user.oid if user else None,
+        "userRoleScopeTags": [{"displayName": "Default", "roleScopeTagId": "0"}],
+        "remoteTenantId": None,
+        "remoteUserId": None,
+    }
+
+
 def audit_event_create(
     *,
     activity: str = "Patch DeviceManagementExchangeConnector",
@@ -102,7 +122,7 @@ def audit_event_create(
         category=category,
         component_name=component_name,
         activity_date_time=activity_date_time or timezone.now(),
-        actor=actor or {},
+        actor=actor if actor is not None else demo_actor(),
         resources=resources or [],
         **fields,
     )

@@ -34,6 +34,8 @@ class Property:
     required_on_create: bool = False
     # Stored as "" in the sandbox's tables, shown to clients as null.
     empty_is_null: bool = False
+    # The column's width: longer strings are refused with a 400, not a database error.
+    max_length: int = 255
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ EXCHANGE_CONNECTOR = EntityType(
         Property(
             "exchangeConnectorType", "exchange_connector_type", Kind.ENUM, EXCHANGE_CONNECTOR_TYPES
         ),
-        Property("version", "version"),
+        Property("version", "version", max_length=64),
         Property("exchangeAlias", "exchange_alias"),
         Property("exchangeOrganization", "exchange_organization"),
     ),
@@ -100,9 +102,9 @@ APP_PROXY_CONNECTOR = EntityType(
     (
         _ID,
         Property("machineName", "machine_name"),
-        Property("externalIp", "external_ip"),
+        Property("externalIp", "external_ip", max_length=64),
         Property("status", "status", Kind.ENUM, APP_PROXY_CONNECTOR_STATUSES),
-        Property("version", "version", writable=Writable.NEVER),
+        Property("version", "version", writable=Writable.NEVER, max_length=64),
     ),
 )
 

@@ -85,6 +85,12 @@ def coerce(prop: Property, value: Any, *, code: str) -> Any:
         return _enum_value(prop, value, code)
     if prop.kind == Kind.DATETIME:
         return _datetime_value(prop, value, code)
+    if len(value) > prop.max_length:
+        raise bad_request(
+            f"The value of property '{prop.name}' is longer than {prop.max_length} characters.",
+            target=prop.name,
+            code=code,
+        )
     return value
 
 

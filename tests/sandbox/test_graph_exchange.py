@@ -446,3 +446,18 @@ def test_create_sync_and_delete_are_audited_and_failures_are_not(admin: Caller) 
     assert operations == ["Create", "Action", "Delete"]
     sync = AuditEvent.objects.get(activity_operation_type="Action")
     assert sync.resources[0]["modifiedProperties"][0]["newValue"] == "fullSync"
+
+
+def test_a_string_longer_than_its_column_is_400_not_a_database_error(admin: Caller) -> None:
+    response = admin.post(EXCHANGE, json={"serverName": "x" * 256})
+
+    assert assert_graph_error(response, 400, "BadRequest")["target"] == "serverName"
+    assert ExchangeConnector.objects.count() == 0
+
+
+def test_an_odata_type_annotation_must_name_the_entity_type(admin: Caller) -> None:
+    right = admin.post(EXCHANGE, json={"@odata.type": ODATA_TYPE, "serverName": "A"})
+    wrong = admin.post(EXCHANGE, json={"@odata.type": "#microsoft.graph.user", "serverName": "B"})
+
+    assert right.status_code == 201
+    assert assert_graph_error(wrong, 400, "BadRequest")["target"] == "@odata.type"
