@@ -125,7 +125,6 @@ class ExchangeConnectorEditForm(ExchangeConnectorForm):
     def __init__(self, *args: Any, connector_id: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connector_id = connector_id
-        self.fields["reason"].required = settings.AUDIT_REQUIRE_REASON
         self.original_values = self._original_values()
         self._keep_unknown_enum_values()
 
@@ -176,8 +175,13 @@ class ExchangeConnectorEditForm(ExchangeConnectorForm):
     def overrides(self) -> list[str]:
         return [name for name in self.changes() if self.is_reported_by_connector(name)]
 
-    def require_override_confirmation(self) -> bool:
-        """At save: an override of reported values needs the box ticked. False adds the error."""
+    def ready_to_save(self) -> bool:
+        """At save: a reason where one is required, and an override of reported values confirmed.
+
+        Checked only at the save step, where both fields are on screen. False adds the errors.
+        """
+        if settings.AUDIT_REQUIRE_REASON and not self.cleaned_data.get("reason", "").strip():
+            self.add_error("reason", "This field is required: say why you make this change.")
         if self.overrides() and not self.cleaned_data.get("confirm_override"):
             self.add_error(
                 "confirm_override",
@@ -186,8 +190,7 @@ class ExchangeConnectorEditForm(ExchangeConnectorForm):
                 + "). Tick the box to confirm; the connector may report its own values again "
                 "at its next sync.",
             )
-            return False
-        return True
+        return not self.errors
 
 
 class SyncForm(forms.Form):

@@ -13,20 +13,24 @@ USER_AGENT = "ConnectorDashboard/0.1 (+https://github.com/connector-dashboard)"
 
 
 class OutboundSession(requests.Session):
-    """A Session with a default timeout, so no outbound call can hang a page."""
+    """A Session with a default timeout, so no outbound call can hang a page.
 
-    def __init__(self, *, timeout: float) -> None:
+    The timeout is OUTBOUND_TIMEOUT_SECONDS, read at each request, unless `timeout` is set.
+    """
+
+    def __init__(self, *, timeout: float | None = None) -> None:
         super().__init__()
         self.timeout = timeout
         self.headers["User-Agent"] = USER_AGENT
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
+        default = self.timeout if self.timeout is not None else settings.OUTBOUND_TIMEOUT_SECONDS
+        kwargs.setdefault("timeout", default)
         return super().request(method, url, *args, **kwargs)
 
 
 def build_outbound_session() -> OutboundSession:
-    session = OutboundSession(timeout=settings.OUTBOUND_TIMEOUT_SECONDS)
+    session = OutboundSession()
     if settings.OUTBOUND_CA_BUNDLE:
         session.verify = settings.OUTBOUND_CA_BUNDLE
     for prefix, dotted_path in settings.OUTBOUND_ADAPTERS.items():

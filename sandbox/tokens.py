@@ -86,7 +86,8 @@ def id_token(*, user: DemoUser, tenant_id: str, client_id: str, authority: str, 
 
 def graph_access_token(*, user: DemoUser, tenant_id: str, client_id: str, scopes: list[str]) -> str:
     now = int(time.time())
-    granted = [scope for scope in scopes if scope in user.graph_scopes]
+    granted = list(dict.fromkeys(_grantable(scope, user) for scope in scopes))
+    granted = [scope for scope in granted if scope]
     return _sign(
         {
             "aud": GRAPH_AUDIENCE,
@@ -104,6 +105,15 @@ def graph_access_token(*, user: DemoUser, tenant_id: str, client_id: str, scopes
             "ver": "1.0",
         }
     )
+
+
+def _grantable(scope: str, user: DemoUser) -> str:
+    """The scope itself if the user holds it; a read-only user asking for X.ReadWrite.All gets
+    X.Read.All (so it can read, and Graph refuses its writes); else nothing."""
+    if scope in user.graph_scopes:
+        return scope
+    read_only = scope.replace(".ReadWrite.", ".Read.")
+    return read_only if read_only in user.graph_scopes else ""
 
 
 def client_info(*, user: DemoUser, tenant_id: str) -> str:

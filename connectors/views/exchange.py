@@ -257,7 +257,7 @@ def exchange_connector_edit(request: HtmxHttpRequest, connector_id: str) -> Http
         return _render_edit(request, "form", form, connector_id, inline)
     if request.POST.get("step") != "save":
         return _render_edit(request, "review", form, connector_id, inline)
-    if not form.require_override_confirmation():
+    if not form.ready_to_save():
         return _render_edit(request, "review", form, connector_id, inline, status=422)
     try:
         updated = services.exchange_connector_update(

@@ -105,7 +105,8 @@ def test_limited_user_gets_only_read_scopes_in_its_access_token() -> None:
     verifier, challenge = pkce_pair()
     tokens = redeem(authorize(LIMITED, challenge=challenge), verifier)
     access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-    assert access["scp"] == ""
+    # Asked for ReadWrite, a read-only user gets Read: it can look, and Graph refuses its writes.
+    assert access["scp"] == "DeviceManagementServiceConfig.Read.All"
 
 
 def test_wrong_code_verifier_is_invalid_grant() -> None:
