@@ -139,7 +139,7 @@ def exchange_connector_sync(
     display_name: str = "",
 ) -> SyncRequest:
     """Ask the connector to sync. Graph answers 204 at once; the sync itself lands later."""
-    requested_at = timezone.now().replace(microsecond=0)
+    requested_at = timezone.now()
     with audited_graph_write(
         actor=actor,
         action=Action.EXCHANGE_CONNECTOR_SYNC,
@@ -168,7 +168,7 @@ def exchange_connector_bulk_sync(
 ) -> list[BulkSyncResult]:
     """Sync many connectors through `$batch` (20 per POST); each keeps its own outcome."""
     unique_ids = list(dict.fromkeys(connector_ids))
-    requested_at = timezone.now().replace(microsecond=0)
+    requested_at = timezone.now()
     items = [
         BatchItem(
             item_id=str(index),
