@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 
 from audit.models import Outcome
-from audit.selectors import DEFAULT_SORT, SORTS, AuditFilters
+from audit.selectors import DEFAULT_SORT, SORTS, AuditFilters, IntuneFilters
 
 SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
 FORMAT_CHOICES = [("", "Page"), ("csv", "CSV")]
@@ -74,4 +75,59 @@ class AuditFilterForm(forms.Form):
             outcome=data.get("outcome", ""),
             q=data.get("q", "").strip(),
             sort=data.get("sort") or DEFAULT_SORT,
+        )
+
+
+class IntuneFilterForm(forms.Form):
+    """Filters for Intune's audit events; the dropdowns offer what Graph says exists."""
+
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    category = forms.ChoiceField(label="Category", required=False)
+    activity_type = forms.ChoiceField(label="Activity type", required=False)
+    # Graph's nextLink for the following page, carried in the URL as Graph gave it.
+    next = forms.CharField(label="Page link", required=False, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        label="Page", required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput
+    )
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        categories: list[str],
+        activity_types: list[str],
+        next_link_allowed: Callable[[str], bool],
+    ) -> None:
+        super().__init__(data)
+        self.fields["category"].choices = [("", "Any category")] + [(c, c) for c in categories]
+        self.fields["activity_type"].choices = [("", "Any activity type")] + [
+            (a, a) for a in activity_types
+        ]
+        self.next_link_allowed = next_link_allowed
+
+    def clean_next(self) -> str:
+        link = self.cleaned_data.get("next", "")
+        if link and not self.next_link_allowed(link):
+            raise forms.ValidationError("This page link does not lead to Intune's audit events.")
+        return link
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> IntuneFilters:
+        data = self.cleaned_data
+        return IntuneFilters(
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            category=data.get("category", ""),
+            activity_type=data.get("activity_type", ""),
         )

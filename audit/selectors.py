@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from audit import chain
+from audit.intune import (
+    AUDIT_CATEGORIES,
+    AUDIT_EVENTS,
+    IntuneAuditEvent,
+    activity_types_path,
+    odata_string,
+)
 from audit.models import AuditEntry, Outcome, Phase
+from connectors.records import format_graph_datetime
+
+if TYPE_CHECKING:
+    from connectors.graph.client import GraphClient
 
 # Sort keys the viewer offers (`?sort=`, `-` for descending) and the columns behind them.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -160,3 +173,142 @@ def audit_chain_verify(*, chunk_size: int = 2000) -> ChainReport:
             )
         expected_prev = entry.hash
     return ChainReport(count=count)
+
+
+# -- Intune's own audit events, read from Graph ----------------------------------------------
+
+INTUNE_PAGE_SIZE = 50
+# How far around a local entry's time Intune's event for the same request is looked for.
+INTUNE_MATCH_BEFORE = dt.timedelta(minutes=10)
+INTUNE_MATCH_AFTER = dt.timedelta(hours=2)
+INTUNE_MATCH_MAX_PAGES = 5
+
+
+@dataclass(frozen=True)
+class IntuneFilters:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    category: str = ""
+    activity_type: str = ""
+
+
+@dataclass(frozen=True)
+class IntuneEventPage:
+    events: tuple[IntuneAuditEvent, ...]
+    next_link: str | None
+    request_id: str
+    # Local actions whose correlation id matches an event here, by correlation id.
+    local_entries: dict[str, AuditEntry]
+
+    @property
+    def rows(self) -> list[tuple[IntuneAuditEvent, AuditEntry | None]]:
+        """Each event with the dashboard's own entry for the same request, if there is one."""
+        return [
+            (event, self.local_entries.get(str(event.correlation_uuid))) for event in self.events
+        ]
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _intune_params(filters: IntuneFilters, *, page_size: int) -> dict[str, str | int]:
+    clauses = []
+    if filters.date_from:
+        start = _day_start(filters.date_from)
+        clauses.append(f"activityDateTime ge {format_graph_datetime(start)}")
+    if filters.date_to:
+        end = _day_start(filters.date_to + dt.timedelta(days=1))
+        clauses.append(f"activityDateTime lt {format_graph_datetime(end)}")
+    if filters.category:
+        clauses.append(f"category eq {odata_string(filters.category)}")
+    if filters.activity_type:
+        clauses.append(f"activityType eq {odata_string(filters.activity_type)}")
+    params: dict[str, str | int] = {"$orderby": "activityDateTime desc", "$top": page_size}
+    if clauses:
+        params["$filter"] = " and ".join(clauses)
+    return params
+
+
+def intune_next_link_is_ours(*, graph: GraphClient, next_link: str) -> bool:
+    """Whether a nextLink from the URL leads to more audit events on this Graph, and nowhere
+    else (it comes back from the browser, so it is input like any other)."""
+    return next_link.startswith(f"{graph.url_for(AUDIT_EVENTS)}?")
+
+
+def intune_audit_event_page(
+    *,
+    graph: GraphClient,
+    filters: IntuneFilters,
+    next_link: str = "",
+    page_size: int = INTUNE_PAGE_SIZE,
+) -> IntuneEventPage:
+    """One page of Intune's audit events, newest first; `next_link` continues a listing."""
+    if next_link:
+        page = graph.page(next_link)
+    else:
+        page = graph.page(AUDIT_EVENTS, params=_intune_params(filters, page_size=page_size))
+    events = tuple(IntuneAuditEvent.from_graph(item) for item in page.items)
+    return IntuneEventPage(
+        events=events,
+        next_link=page.next_link,
+        request_id=page.response.request_id,
+        local_entries=audit_actions_by_correlation(
+            correlation_ids=[e.correlation_uuid for e in events if e.correlation_uuid]
+        ),
+    )
+
+
+def intune_audit_event_get(*, graph: GraphClient, event_id: str) -> IntuneAuditEvent:
+    response = graph.get(f"{AUDIT_EVENTS}/{quote(event_id, safe='')}")
+    return IntuneAuditEvent.from_graph(response.body if isinstance(response.body, dict) else {})
+
+
+def intune_audit_categories(*, graph: GraphClient) -> list[str]:
+    body = graph.get(AUDIT_CATEGORIES).body
+    values = body.get("value") if isinstance(body, dict) else None
+    return sorted({value for value in values or [] if isinstance(value, str) and value})
+
+
+def intune_audit_activity_types(*, graph: GraphClient, category: str) -> list[str]:
+    if not category:
+        return []
+    body = graph.get(activity_types_path(category)).body
+    values = body.get("value") if isinstance(body, dict) else None
+    return sorted({value for value in values or [] if isinstance(value, str) and value})
+
+
+def intune_event_for_entry(*, graph: GraphClient, entry: AuditEntry) -> IntuneAuditEvent | None:
+    """Intune's event for a local action: same correlation id, near the same time.
+
+    Matched here rather than with `$filter=correlationId eq …`, which not every Graph honours:
+    a time window keeps the scan to a few pages.
+    """
+    start = format_graph_datetime(entry.created_at - INTUNE_MATCH_BEFORE)
+    end = format_graph_datetime(entry.created_at + INTUNE_MATCH_AFTER)
+    params: dict[str, str | int] = {
+        "$filter": f"activityDateTime ge {start} and activityDateTime le {end}",
+        "$orderby": "activityDateTime desc",
+        "$top": 100,
+    }
+    wanted = str(entry.correlation_id).lower()
+    link: str | None = None
+    for _ in range(INTUNE_MATCH_MAX_PAGES):
+        page = graph.page(link) if link else graph.page(AUDIT_EVENTS, params=params)
+        for item in page.items:
+            if str(item.get("correlationId", "")).lower() == wanted:
+                return IntuneAuditEvent.from_graph(item)
+        link = page.next_link
+        if not link:
+            break
+    return None
+
+
+def audit_actions_by_correlation(*, correlation_ids: list[uuid.UUID]) -> dict[str, AuditEntry]:
+    """The local actions (attempt rows) for these correlation ids, keyed by the id's text."""
+    if not correlation_ids:
+        return {}
+    rows = AuditEntry.objects.filter(
+        correlation_id__in=correlation_ids, phase=Phase.ATTEMPT
+    ).order_by("id")
+    return {str(row.correlation_id): row for row in rows}

@@ -14,5 +14,9 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.audit_list, name="list"),
+    path("intune/", views.intune_list, name="intune"),
+    path("intune/activity-types/", views.intune_activity_types, name="intune-activity-types"),
+    path("intune/for/<str:entry_id>/", views.intune_for_entry, name="intune-for-entry"),
+    path("intune/<str:event_id>/", views.intune_detail, name="intune-detail"),
     path("<str:entry_id>/", views.audit_detail, name="detail"),
 ]

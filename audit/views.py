@@ -10,21 +10,33 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from audit.exports import audit_csv_chunks
-from audit.forms import AuditFilterForm
+from audit.forms import AuditFilterForm, IntuneFilterForm
+from audit.intune import AUDIT_PERMISSION
 from audit.models import AuditEntry, Phase
 from audit.selectors import (
     DEFAULT_SORT,
     audit_action_list,
+    audit_actions_by_correlation,
     audit_distinct_values,
     audit_entry_get,
+    intune_audit_activity_types,
+    intune_audit_categories,
+    intune_audit_event_get,
+    intune_audit_event_page,
+    intune_event_for_entry,
+    intune_next_link_is_ours,
 )
+from connectors.graph.client import GraphClient
+from connectors.graph.errors import GraphAuthError, GraphError, GraphPermissionError
+from connectors.graph.session import graph_client_for_session
+from dashboard.graph_faults import fault_status, graph_fault_message, graph_fault_response
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -156,3 +168,136 @@ def audit_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
             "target_id": action.shown_target_id,
         },
     )
+
+
+# -- Intune's own audit events (read from Graph through the signed-in user's client) ---------
+
+
+def _intune_fault(
+    request: HtmxHttpRequest, error: GraphError, context: dict[str, Any] | None = None
+) -> HttpResponse:
+    """A Graph fault as a message naming Graph's request id: a page, a toast, or sign-in."""
+    if isinstance(error, GraphPermissionError) and not error.required_permission:
+        # This page knows what it needs even when Graph's message does not say.
+        error.required_permission = AUDIT_PERMISSION
+    if isinstance(error, GraphAuthError) or request.htmx:
+        return graph_fault_response(request, error, title="Intune audit events unavailable")
+    return render(
+        request,
+        "audit/intune.html",
+        {
+            **(context or {}),
+            "graph_error": graph_fault_message(error),
+            "form": (context or {}).get("form") or _intune_form(request, [], []),
+        },
+        status=fault_status(error),
+    )
+
+
+def _intune_form(
+    request: HttpRequest,
+    categories: list[str],
+    activity_types: list[str],
+    graph: GraphClient | None = None,
+) -> IntuneFilterForm:
+    def allowed(link: str) -> bool:
+        return graph is not None and intune_next_link_is_ours(graph=graph, next_link=link)
+
+    return IntuneFilterForm(
+        request.GET,
+        categories=categories,
+        activity_types=activity_types,
+        next_link_allowed=allowed,
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+@vary_on_headers("HX-Request")
+def intune_list(request: HtmxHttpRequest) -> HttpResponse:
+    graph = graph_client_for_session(request.session)
+    try:
+        categories = intune_audit_categories(graph=graph)
+        category = request.GET.get("category", "")
+        activity_types = (
+            intune_audit_activity_types(graph=graph, category=category)
+            if category in categories
+            else []
+        )
+        form = _intune_form(request, categories, activity_types, graph)
+        context: dict[str, Any] = {"form": form}
+        if not form.is_valid():
+            if request.htmx:
+                return render(request, "audit/intune.html#events", context, status=422)
+            return render(request, "audit/intune.html", context, status=400)
+        page = intune_audit_event_page(
+            graph=graph, filters=form.filters(), next_link=form.cleaned_data["next"]
+        )
+    except GraphError as error:
+        return _intune_fault(request, error)
+    page_number = form.cleaned_data.get("page") or 1
+    context |= {"page": page, "page_number": page_number, "next_page_number": page_number + 1}
+    template = "audit/intune.html#events" if request.htmx else "audit/intune.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def intune_activity_types(request: HtmxHttpRequest) -> HttpResponse:
+    """The activity-type dropdown for the chosen category (htmx swaps it in on change)."""
+    graph = graph_client_for_session(request.session)
+    try:
+        categories = intune_audit_categories(graph=graph)
+        category = request.GET.get("category", "")
+        activity_types = (
+            intune_audit_activity_types(graph=graph, category=category)
+            if category in categories
+            else []
+        )
+    except GraphError as error:
+        return _intune_fault(request, error)
+    form = _intune_form(request, categories, activity_types)
+    return render(request, "audit/intune.html#activity_type_field", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD"])
+def intune_detail(request: HtmxHttpRequest, event_id: str) -> HttpResponse:
+    graph = graph_client_for_session(request.session)
+    try:
+        event = intune_audit_event_get(graph=graph, event_id=event_id)
+    except GraphError as error:
+        return _intune_fault(request, error)
+    local = (
+        audit_actions_by_correlation(correlation_ids=[event.correlation_uuid])
+        if event.correlation_uuid
+        else {}
+    )
+    return render(
+        request,
+        "audit/intune_detail.html",
+        {"event": event, "local_entry": local.get(str(event.correlation_uuid))},
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def intune_for_entry(request: HtmxHttpRequest, entry_id: str) -> HttpResponse:
+    """Intune's event for a local action (same correlation id): a link for htmx, else a
+    redirect to it, or a page saying there is none (yet)."""
+    if not entry_id.isdigit() or (entry := audit_entry_get(entry_id=int(entry_id))) is None:
+        raise Http404("No such audit entry.")
+    if entry.phase == Phase.OUTCOME and entry.attempt is not None:
+        entry = entry.attempt
+    graph = graph_client_for_session(request.session)
+    try:
+        event = intune_event_for_entry(graph=graph, entry=entry)
+    except GraphError as error:
+        if request.htmx:
+            # Inside the detail page: a line saying why, not a toast over an unrelated page.
+            return render(
+                request,
+                "audit/intune_match.html",
+                {"entry": entry, "graph_error": graph_fault_message(error)},
+            )
+        return _intune_fault(request, error)
+    if event is not None and not request.htmx:
+        return redirect("audit:intune-detail", event_id=event.id)
+    template = "audit/intune_match.html" if request.htmx else "audit/intune_match_page.html"
+    return render(request, template, {"entry": entry, "event": event})

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
 
 from audit.models import Action, AuditEntry, Outcome, Phase, TargetType
-from audit.services import Actor, Target, audit_record
+from audit.services import Actor, Target, audit_record, audited_graph_write
+from connectors.graph.client import GraphClient
+from connectors.graph.responses import GraphResponse
+from connectors.graph.retry import RetryPolicy
+from dashboard.outbound import outbound_session
 
 ALICE = Actor(
     oid="0a11ce00-0000-4000-8000-000000000001",
@@ -74,3 +78,44 @@ def record_action() -> RecordAction:
         return attempt
 
     return record
+
+
+EXCHANGE = "deviceManagement/exchangeConnectors"
+
+
+def fixed_token_graph(token: str) -> GraphClient:
+    """A GraphClient on the sandbox with one real token; no retry waits (the bound is 0 s)."""
+
+    def provider(scopes: Sequence[str], *, force_refresh: bool = False) -> str:
+        return token
+
+    return GraphClient(provider, retry=RetryPolicy(max_wait_seconds=0))
+
+
+def audited_patch(
+    graph: GraphClient, connector_id: str, changes: dict[str, Any], *, actor: Actor = ALICE
+) -> GraphResponse:
+    """An Exchange connector edit the way a write service does it: audited, correlated."""
+    with audited_graph_write(
+        actor=actor,
+        action=Action.EXCHANGE_CONNECTOR_UPDATE,
+        target=Target(type=TargetType.EXCHANGE_CONNECTOR, id=connector_id, name="EXCH01"),
+        before=dict.fromkeys(changes, ""),
+        after=changes,
+        reason="audit test",
+    ) as write:
+        response = graph.patch(
+            f"{EXCHANGE}/{connector_id}", json=changes, client_request_id=write.correlation_id
+        )
+        write.report(response)
+    return response
+
+
+@pytest.fixture
+def short_graph_timeout() -> Iterator[float]:
+    """The outbound session's read timeout cut to 0.3 s, so a delayed answer times out fast."""
+    session = outbound_session()
+    previous = session.timeout
+    session.timeout = 0.3
+    yield 0.3
+    session.timeout = previous

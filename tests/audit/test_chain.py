@@ -196,16 +196,17 @@ def sqlite_file_manage(data_dir: Path) -> Callable[..., subprocess.CompletedProc
 
 def test_eight_concurrent_writers_on_a_sqlite_file_keep_one_linear_chain(tmp_path: Path) -> None:
     manage = sqlite_file_manage(tmp_path)
+    # Fewer writes than on PostgreSQL: every SQLite commit is an fsync of the file.
     script = (
         "from tests.audit.test_chain import concurrent_writes\n"
-        "errors = concurrent_writes(threads=8, per_thread=50)\n"
+        "errors = concurrent_writes(threads=8, per_thread=25)\n"
         "print('errors:', errors)"
     )
     written = manage("shell", "-c", script)
     assert "errors: []" in written.stdout, written.stdout + written.stderr
     verified = manage("audit_verify")
     assert verified.returncode == 0, verified.stderr
-    assert "800 entries verified" in verified.stdout
+    assert "400 entries verified" in verified.stdout
 
 
 def test_audit_verify_exits_non_zero_naming_the_tampered_row(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -18,7 +19,10 @@ from connectors.graph.errors import (
     GraphTimeout,
     GraphUnavailable,
 )
-from tests.audit.conftest import ALICE
+from sandbox.models import ExchangeConnector, RequestLog
+from sandbox.tenant import exchange_connector_create
+from tests.audit.conftest import ALICE, EXCHANGE, audited_patch, fixed_token_graph
+from tests.conftest import ADMIN, LIMITED
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +210,79 @@ def test_over_long_values_are_shortened_rather_than_losing_the_entry() -> None:
         graph_write.report(FakeAnswer(status=200, request_id="r"))
     assert all(len(row.target_name) == 255 for row in rows())
     assert audit_chain_verify().intact
+
+
+# -- The wrapper around real Graph calls to the sandbox tenant -------------------------------
+
+
+@pytest.fixture
+def connector_id() -> str:
+    return exchange_connector_create(server_name="EXCH01.contoso.local").id
+
+
+def sandbox_request(request_id: str) -> RequestLog:
+    return RequestLog.objects.get(request_id=request_id)
+
+
+def test_a_real_graph_write_is_correlated_by_the_client_request_id(
+    graph_token: Callable[..., str], connector_id: str
+) -> None:
+    graph = fixed_token_graph(graph_token(ADMIN))
+    response = audited_patch(graph, connector_id, {"version": "15.2"})
+
+    attempt, outcome = rows()
+    assert outcome.outcome == Outcome.SUCCEEDED
+    assert outcome.graph_status == 200
+    assert outcome.graph_request_id == response.request_id != ""
+    # What Graph saw: our correlation id as the client-request-id of that very request.
+    assert sandbox_request(response.request_id).client_request_id == str(attempt.correlation_id)
+
+
+def test_a_403_from_graph_leaves_a_failed_outcome_with_code_and_request_id(
+    graph_token: Callable[..., str], connector_id: str
+) -> None:
+    graph = fixed_token_graph(graph_token(LIMITED))
+    with pytest.raises(GraphPermissionError) as raised:
+        audited_patch(graph, connector_id, {"version": "15.2"})
+
+    attempt, outcome = rows()
+    assert outcome.outcome == Outcome.FAILED
+    assert (outcome.graph_status, outcome.graph_code) == (403, "Authorization_RequestDenied")
+    assert outcome.graph_request_id == raised.value.request_id != ""
+    assert sandbox_request(outcome.graph_request_id).client_request_id == str(
+        attempt.correlation_id
+    )
+    assert ExchangeConnector.objects.get(pk=connector_id).version != "15.2"
+
+
+def test_a_429_past_the_retry_bound_leaves_a_failed_outcome(
+    graph_token: Callable[..., str], connector_id: str, sandbox_faults
+) -> None:
+    sandbox_faults.install(
+        {"method": "PATCH", "path": f"/beta/{EXCHANGE}/*", "fault": "429", "retry_after": 120}
+    )
+    graph = fixed_token_graph(graph_token(ADMIN))
+    with pytest.raises(GraphThrottled) as raised:
+        audited_patch(graph, connector_id, {"version": "15.2"})
+
+    _, outcome = rows()
+    assert outcome.outcome == Outcome.FAILED
+    assert (outcome.graph_status, outcome.graph_code) == (429, "TooManyRequests")
+    assert outcome.graph_request_id == raised.value.request_id != ""
+
+
+def test_a_timed_out_write_is_recorded_as_outcome_unknown(
+    graph_token: Callable[..., str], connector_id: str, sandbox_faults, short_graph_timeout
+) -> None:
+    sandbox_faults.install(
+        {"method": "PATCH", "path": f"/beta/{EXCHANGE}/*", "fault": "delay", "seconds": 5}
+    )
+    graph = fixed_token_graph(graph_token(ADMIN))
+    with pytest.raises(GraphTimeout):
+        audited_patch(graph, connector_id, {"version": "15.2"})
+
+    _, outcome = rows()
+    assert outcome.outcome == Outcome.UNKNOWN
+    assert outcome.graph_status is None
+    assert outcome.error_message
+    assert audit_action_list().get().shown_outcome == Outcome.UNKNOWN
