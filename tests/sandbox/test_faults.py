@@ -247,12 +247,9 @@ def test_a_delay_longer_than_the_read_timeout_times_out(token: str) -> None:
 def test_the_session_default_timeout_applies(token: str, settings: Any) -> None:
     # No timeout passed: the outbound session's default is the read timeout the sandbox sees.
     faults.install({"path": "/beta/*", "fault": "delay", "seconds": 60})
-    outbound_session().timeout = 0.3
-    try:
-        with pytest.raises(requests.ReadTimeout):
-            graph("GET", EXCHANGE, token)
-    finally:
-        outbound_session().timeout = settings.OUTBOUND_TIMEOUT_SECONDS
+    settings.OUTBOUND_TIMEOUT_SECONDS = 0.3
+    with pytest.raises(requests.ReadTimeout):
+        graph("GET", EXCHANGE, token)
 
 
 def test_inner_batch_requests_get_faults_and_a_drop_aborts_the_batch(token: str) -> None:
