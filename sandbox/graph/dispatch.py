@@ -34,8 +34,11 @@ def dispatch(req: GraphRequest, refusal: GraphError | None = None) -> HttpRespon
 
 
 # $batch runs its inner requests through `dispatch`, so it is routed here rather than in routes.
+# Not atomic as a whole: each inner request has its own transaction, and an injected delay must
+# not hold the database's write lock.
 BATCH_ROUTE = route(
-    r"\$batch", POST=Endpoint(functools.partial(batch.execute, run=dispatch), permissions=())
+    r"\$batch",
+    POST=Endpoint(functools.partial(batch.execute, run=dispatch), permissions=(), atomic=False),
 )
 
 
@@ -49,7 +52,8 @@ def _serve(req: GraphRequest) -> HttpResponse:
         req.claims = auth.authenticate(req)
         endpoint, arguments = _resolve(req)
         auth.require_any(req.claims, endpoint.permissions)
-        # A handler's change and its audit event commit together, or not at all.
+        if not endpoint.atomic:
+            return endpoint.handler(req, **arguments)
         with transaction.atomic():
             return endpoint.handler(req, **arguments)
     except GraphError as error:

@@ -31,6 +31,8 @@ AUDIT_READ = (APPS_READ, APPS_WRITE)
 class Endpoint:
     handler: Handler
     permissions: tuple[str, ...]
+    # One transaction per handler, so a change and its audit event commit together.
+    atomic: bool = True
 
 
 @dataclass(frozen=True)
