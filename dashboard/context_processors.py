@@ -21,7 +21,8 @@ NAVIGATION: list[tuple[str, str]] = [
 def shell(request: HttpRequest) -> dict[str, Any]:
     items = []
     for label, url_name in NAVIGATION:
-        url = reverse(url_name)
+        # The sandbox's own hosts render pages with their own URLconf: name the dashboard's.
+        url = reverse(url_name, urlconf=settings.ROOT_URLCONF)
         current = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"label": label, "url": url, "current": current})
     user = getattr(request, "user", None)

@@ -26,6 +26,9 @@ class OutboundSession(requests.Session):
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         default = self.timeout if self.timeout is not None else settings.OUTBOUND_TIMEOUT_SECONDS
         kwargs.setdefault("timeout", default)
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override Session.verify
+        # (psf/requests#3829): a per-request verify keeps OUTBOUND_CA_BUNDLE in force.
+        kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, **kwargs)
 
 

@@ -7,7 +7,7 @@ served by the same server under /sandbox/, so a real browser walks the whole MSA
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 
-# Playwright's sync API runs an event loop in the test thread; the tests' own database access
-# there is synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM.exists():
@@ -36,6 +32,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def allow_database_access_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in the test thread; the tests' own database
+    access there is synchronous and safe. Only for the browser tests: no other test inherits it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(scope="session")
