@@ -93,7 +93,7 @@ def _row(entry: AuditEntry) -> list[str]:
     return [_cell(value) for value in values]
 
 
-def audit_csv_chunks(rows: QuerySet[AuditEntry], *, chunk_size: int = 2000) -> Iterator[str]:
+def audit_csv_chunks(rows: QuerySet[AuditEntry], *, chunk_size: int = 1000) -> Iterator[str]:
     """The CSV text of `rows` (from `audit_action_list`) in chunks, read with a DB iterator."""
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADER)
