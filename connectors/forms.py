@@ -123,6 +123,8 @@ class ExchangeConnectorEditForm(ExchangeConnectorForm):
     )
 
     def __init__(self, *args: Any, connector_id: str, **kwargs: Any) -> None:
+        # Several rows may be open for editing on one page: ids must stay unique.
+        kwargs.setdefault("auto_id", f"edit-{connector_id}-%s")
         super().__init__(*args, **kwargs)
         self.connector_id = connector_id
         self.original_values = self._original_values()

@@ -48,7 +48,7 @@ CSV_COLUMNS = ["id", *ExchangeConnector.GRAPH_FIELDS, "health"]
 @require_GET
 @vary_on_headers("HX-Request")
 def exchange_connector_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = ExchangeConnectorFilterForm(request.GET)
+    form = ExchangeConnectorFilterForm(request.GET, auto_id="filter-%s")
     context = {"filter_form": form, "banner_dismissed": request.session.get(BANNER_DISMISSED)}
     if not form.is_valid():
         return render(request, page_or_partial(request, LIST, "results"), context, status=400)

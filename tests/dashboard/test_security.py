@@ -27,7 +27,7 @@ PRODUCTION_ENV = {
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # The suite's own settings relax HTTPS through the environment: start from a clean slate.
-    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {
         k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("SECURE_")
     }

@@ -7,7 +7,7 @@ served by the same server under /sandbox/, so a real browser walks the whole MSA
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# Playwright's sync API keeps an event loop in the test thread; Django would then refuse the
+# tests' own (synchronous, safe) database access, and the test database's teardown.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -34,15 +38,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="package", autouse=True)
-def allow_database_access_beside_playwright() -> Iterator[None]:
-    """Playwright's sync API runs an event loop in the test thread; the tests' own database
-    access there is synchronous and safe. Only for the browser tests: no other test inherits it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -51,6 +46,11 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "headless": True,
         "args": CHROMIUM_FLAGS,
     }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 900}}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,154 @@
+"""The Exchange connector pages in a real browser, per role."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from sandbox.models import ExchangeConnector
+from tests.sandbox import factories
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def connectors(settings) -> list[ExchangeConnector]:
+    settings.SANDBOX_SYNC_DELAY_SECONDS = 2
+    now = timezone.now()
+    return [
+        factories.exchange_connector(
+            server_name="EXCH-MBX01.contoso.local",
+            connector_server_name="ICS-01.contoso.local",
+            status="connected",
+            last_sync=now - timedelta(hours=3),
+        ),
+        factories.exchange_connector(
+            server_name="EXCH-MBX02.contoso.local",
+            connector_server_name="ICS-02.contoso.local",
+            status="disconnected",
+            last_sync=now - timedelta(days=2),
+        ),
+        factories.exchange_connector(
+            server_name="EXCH-MBX03.contoso.local",
+            connector_server_name="ICS-03.contoso.local",
+            status="connectionPending",
+            last_sync=now - timedelta(days=6),
+            exchange_connector_type="hosted",
+        ),
+    ]
+
+
+def row(page: Page, server_name: str):
+    return page.locator(f'tr[data-connector="{server_name}"]')
+
+
+def test_admin_edits_inline_syncs_and_finds_the_change_in_the_audit_log(
+    sign_in_as, page: Page, connectors
+) -> None:
+    sign_in_as("admin@sandbox.example", path="/exchange-connectors/")
+    expect(page.get_by_test_id("row")).to_have_count(3)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "exchange-list.png"), full_page=True)
+    page.evaluate("window.__noReload = true")
+
+    target = row(page, "EXCH-MBX02.contoso.local")
+    target.get_by_role("link", name="Edit").click()
+    editor = page.get_by_test_id("row-editing")
+    editor.get_by_label("Status").select_option("connected")
+    editor.get_by_role("button", name="Review changes").click()
+    review = page.get_by_test_id("review")
+    expect(review.get_by_test_id("change")).to_have_count(1)
+    expect(review).to_contain_text("disconnected")
+    expect(review).to_contain_text("overriding values the connector reports")
+    review.get_by_label("Reason for the change").fill("Connector service restarted")
+    page.screenshot(path=str(SCREENSHOTS / "exchange-edit-review.png"), full_page=True)
+    review.get_by_label("Override the values the connector reports itself").check()
+    review.get_by_role("button", name="Save").click()
+
+    updated = row(page, "EXCH-MBX02.contoso.local")
+    expect(updated.get_by_test_id("status")).to_have_text("Connected")
+    expect(page.locator(".toast")).to_contain_text("Saved EXCH-MBX02.contoso.local")
+    assert page.evaluate("window.__noReload") is True  # swapped in place, no page load
+
+    updated.get_by_role("button", name="Quick sync").click()
+    expect(updated.get_by_test_id("sync-state")).to_contain_text("Sync requested")
+    expect(row(page, "EXCH-MBX02.contoso.local").get_by_test_id("sync-state")).to_contain_text(
+        "Synced", timeout=15_000
+    )
+    assert page.evaluate("window.__noReload") is True
+
+    page.goto("/audit/?target_type=exchangeConnector")
+    page.get_by_role("link", name="Edit Exchange connector").first.click()
+    expect(page.locator("main")).to_contain_text("disconnected")
+    expect(page.locator("main")).to_contain_text("connected")
+    expect(page.locator("main")).to_contain_text("Connector service restarted")
+    page.screenshot(path=str(SCREENSHOTS / "audit-entry.png"), full_page=True)
+
+
+def test_reader_sees_no_edit_or_sync_controls(sign_in_as, page: Page, connectors) -> None:
+    sign_in_as("reader@sandbox.example", path="/exchange-connectors/")
+    expect(page.get_by_test_id("row")).to_have_count(3)
+    expect(page.get_by_role("button", name="Quick sync")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sync selected")).to_have_count(0)
+
+
+def test_operator_syncs_but_may_not_edit(sign_in_as, page: Page, connectors) -> None:
+    sign_in_as("operator@sandbox.example", path="/exchange-connectors/")
+    target = row(page, "EXCH-MBX01.contoso.local")
+    expect(target.get_by_role("link", name="Edit")).to_have_count(0)
+    target.get_by_role("button", name="Quick sync").click()
+    expect(row(page, "EXCH-MBX01.contoso.local").get_by_test_id("sync-state")).to_contain_text(
+        "Synced", timeout=15_000
+    )
+    response = page.goto(f"/exchange-connectors/{connectors[0].id}/edit/")
+    assert response is not None and response.status == 403
+    expect(page.locator("main")).to_contain_text("needs the Admin role")
+
+
+def test_full_sync_confirms_in_a_dialog(sign_in_as, page: Page, connectors) -> None:
+    sign_in_as("operator@sandbox.example", path="/exchange-connectors/")
+    row(page, "EXCH-MBX03.contoso.local").get_by_role("link", name="Full sync").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Full sync of EXCH-MBX03.contoso.local?")
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    row(page, "EXCH-MBX03.contoso.local").get_by_role("link", name="Full sync").click()
+    dialog.get_by_role("button", name="Start full sync").click()
+    expect(page.locator(".toast")).to_contain_text(
+        "Full sync of EXCH-MBX03.contoso.local requested"
+    )
+
+
+def test_bulk_sync_marks_each_selected_row(sign_in_as, page: Page, connectors) -> None:
+    sign_in_as("operator@sandbox.example", path="/exchange-connectors/")
+    row(page, "EXCH-MBX01.contoso.local").get_by_role("checkbox").check()
+    row(page, "EXCH-MBX03.contoso.local").get_by_role("checkbox").check()
+    page.get_by_role("button", name="Sync selected").click()
+    expect(row(page, "EXCH-MBX01.contoso.local").get_by_test_id("sync-state")).to_contain_text(
+        "Sync"
+    )
+    expect(row(page, "EXCH-MBX03.contoso.local").get_by_test_id("sync-state")).to_contain_text(
+        "Sync"
+    )
+    expect(row(page, "EXCH-MBX02.contoso.local").get_by_test_id("sync-state")).to_have_text("")
+    expect(row(page, "EXCH-MBX03.contoso.local").get_by_test_id("sync-state")).to_contain_text(
+        "Synced", timeout=15_000
+    )
+
+
+def test_filters_update_the_url_and_the_table(sign_in_as, page: Page, connectors) -> None:
+    sign_in_as("reader@sandbox.example", path="/exchange-connectors/")
+    page.get_by_label("Status").select_option("disconnected")
+    expect(page.get_by_test_id("row")).to_have_count(1)
+    expect(page).to_have_url(
+        "/exchange-connectors/?q=&status=disconnected&type=&health=", timeout=5_000
+    )
+    page.reload()
+    expect(page.get_by_test_id("row")).to_have_count(1)
