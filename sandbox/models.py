@@ -34,6 +34,22 @@ class AuthorizationCode(models.Model):
         return f"code for {self.upn}"
 
 
+class DeviceCode(models.Model):
+    """A pending device-code sign-in (RFC 8628): the script polls, the user approves in a browser."""
+
+    device_code_hash = models.CharField(max_length=64, unique=True)
+    user_code = models.CharField(max_length=16, unique=True)
+    client_id = models.CharField(max_length=64)
+    scope = models.TextField()
+    expires_at = models.DateTimeField()
+    approved_upn = models.CharField(max_length=255, blank=True)
+    declined = models.BooleanField(default=False)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"device code {self.user_code}"
+
+
 class RefreshToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     client_id = models.CharField(max_length=64)
