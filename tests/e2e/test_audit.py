@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from audit.models import Action, Outcome, Phase, TargetType
 from audit.services import Actor, Target, audit_record
@@ -35,14 +35,20 @@ def record(actor: Actor, target_id: str, outcome: Outcome | None) -> None:
 
 @pytest.fixture
 def console_errors(page: Page) -> list[str]:
-    """Console errors, such as a Content-Security-Policy refusal of a script or style."""
+    """Console errors (a Content-Security-Policy refusal, a script error) and failed requests;
+    the browser's own favicon probe aside."""
     errors: list[str] = []
 
     def keep(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             errors.append(message.text)
 
+    def failed(response: Response) -> None:
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            errors.append(f"{response.status} {response.url}")
+
     page.on("console", keep)
+    page.on("response", failed)
     return errors
 
 
