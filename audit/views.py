@@ -291,7 +291,7 @@ def intune_for_entry(request: HtmxHttpRequest, entry_id: str) -> HttpResponse:
     try:
         event = intune_event_for_entry(graph=graph, entry=entry)
     except GraphError as error:
-        if request.htmx:
+        if request.htmx and not isinstance(error, GraphAuthError):
             # Inside the detail page: a line saying why, not a toast over an unrelated page.
             return render(
                 request,

@@ -334,3 +334,18 @@ def test_a_timeout_says_graph_did_not_answer(
     response = admin_client.get("/audit/intune/")
     assert response.status_code == 504
     assert "Graph did not answer in time" in response.content.decode()
+
+
+def test_a_fault_while_looking_for_intunes_event_stays_inside_the_detail_page(
+    admin_client: Client, record_action: Any, sandbox_faults: Any, settings: Any
+) -> None:
+    settings.GRAPH_RETRY_MAX_WAIT_SECONDS = 0
+    attempt = record_action()
+    sandbox_faults.install({"path": AUDIT_PATH, "fault": "500"})
+    htmx = admin_client.get(f"/audit/intune/for/{attempt.pk}/", headers=HX)
+    body = htmx.content.decode()
+    assert htmx.status_code == 200
+    assert "Intune's audit events could not be searched" in html.unescape(body)
+    assert f"Graph request id: {last_graph_request_id()}" in body
+    plain = admin_client.get(f"/audit/intune/for/{attempt.pk}/")
+    assert plain.status_code == 502
