@@ -21,23 +21,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sandbox import tokens
-from sandbox.directory import DEMO_USERS, DemoUser, demo_user
+from sandbox import device_code, on_behalf_of, tokens
+from sandbox.directory import DEMO_USERS, demo_user
 from sandbox.models import AuthorizationCode, RefreshToken
-
-GRAPH_RESOURCE = "https://graph.microsoft.com/"
-OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
-REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+from sandbox.oauth import OIDC_SCOPES, oauth_error, token_response
 
 
 def code_lifetime() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "SANDBOX_CODE_LIFETIME", 600)))
-
-
-def _authority(request: HttpRequest, tenant: str) -> str:
-    """The authority URL as the caller sees it (the issuer is derived from it)."""
-    jwks_url = request.build_absolute_uri(reverse("sandbox:jwks", args=[tenant]))
-    return jwks_url.removesuffix("/discovery/v2.0/keys")
 
 
 def _browser_url(request: HttpRequest, name: str, tenant: str) -> str:
@@ -54,13 +45,15 @@ def _browser_url(request: HttpRequest, name: str, tenant: str) -> str:
 @login_not_required
 @require_GET
 def openid_configuration(request: HttpRequest, tenant: str) -> JsonResponse:
-    authority = _authority(request, tenant)
     return JsonResponse(
         {
-            "issuer": tokens.issuer(authority),
+            "issuer": tokens.issuer(tenant),
             "authorization_endpoint": _browser_url(request, "authorize", tenant),
             "token_endpoint": request.build_absolute_uri(reverse("sandbox:token", args=[tenant])),
             "jwks_uri": request.build_absolute_uri(reverse("sandbox:jwks", args=[tenant])),
+            "device_authorization_endpoint": request.build_absolute_uri(
+                reverse("sandbox:devicecode", args=[tenant])
+            ),
             "end_session_endpoint": _browser_url(request, "logout", tenant),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "form_post"],
@@ -68,7 +61,12 @@ def openid_configuration(request: HttpRequest, tenant: str) -> JsonResponse:
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             "code_challenge_methods_supported": ["S256"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": [
+                "authorization_code",
+                "refresh_token",
+                device_code.GRANT_TYPE,
+                on_behalf_of.GRANT_TYPE,
+            ],
             "scopes_supported": sorted(OIDC_SCOPES),
             "claims_supported": [
                 "sub",
@@ -186,68 +184,10 @@ def authorize(request: HttpRequest, tenant: str) -> HttpResponse:
     )
 
 
-def _oauth_error(error: str, description: str, status: int = 400) -> JsonResponse:
-    return JsonResponse(
-        {
-            "error": error,
-            "error_description": description,
-            "error_codes": [int(description[6:].split(":")[0])]
-            if description.startswith("AADSTS")
-            else [],
-            "timestamp": timezone.now().strftime("%Y-%m-%d %H:%M:%SZ"),
-            "trace_id": str(uuid.uuid4()),
-            "correlation_id": str(uuid.uuid4()),
-        },
-        status=status,
-    )
-
-
 def _pkce_matches(verifier: str, challenge: str) -> bool:
     digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
     computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return secrets.compare_digest(computed, challenge)
-
-
-def _graph_scopes(scope: str) -> list[str]:
-    """The Graph permissions a scope string asks for, in short form."""
-    return [item.removeprefix(GRAPH_RESOURCE) for item in scope.split() if item not in OIDC_SCOPES]
-
-
-def _token_response(
-    request: HttpRequest, *, tenant: str, user: DemoUser, client_id: str, scope: str, nonce: str
-) -> JsonResponse:
-    refresh = tokens.new_secret()
-    RefreshToken.objects.create(
-        token_hash=tokens.token_hash(refresh),
-        client_id=client_id,
-        upn=user.upn,
-        scope=scope,
-        expires_at=timezone.now() + REFRESH_TOKEN_LIFETIME,
-    )
-    lifetime = tokens.access_token_lifetime()
-    requested = [item for item in scope.split() if item not in OIDC_SCOPES]
-    response = JsonResponse(
-        {
-            "token_type": "Bearer",
-            "scope": " ".join(requested),
-            "expires_in": lifetime,
-            "ext_expires_in": lifetime,
-            "access_token": tokens.graph_access_token(
-                user=user, tenant_id=tenant, client_id=client_id, scopes=_graph_scopes(scope)
-            ),
-            "refresh_token": refresh,
-            "id_token": tokens.id_token(
-                user=user,
-                tenant_id=tenant,
-                client_id=client_id,
-                authority=_authority(request, tenant),
-                nonce=nonce,
-            ),
-            "client_info": tokens.client_info(user=user, tenant_id=tenant),
-        }
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_not_required
@@ -258,7 +198,7 @@ def token(request: HttpRequest, tenant: str) -> JsonResponse:
     grant_type = form.get("grant_type", "")
     client_id = form.get("client_id", "")
     if not client_id:
-        return _oauth_error(
+        return oauth_error(
             "invalid_request",
             "AADSTS900144: The request body must contain the following parameter: 'client_id'.",
         )
@@ -266,7 +206,11 @@ def token(request: HttpRequest, tenant: str) -> JsonResponse:
         return _redeem_code(request, tenant, form, client_id)
     if grant_type == "refresh_token":
         return _redeem_refresh_token(request, tenant, form, client_id)
-    return _oauth_error(
+    if grant_type == device_code.GRANT_TYPE:
+        return device_code.redeem(tenant, form, client_id)
+    if grant_type == on_behalf_of.GRANT_TYPE:
+        return on_behalf_of.redeem(tenant, form, client_id)
+    return oauth_error(
         "unsupported_grant_type",
         f"AADSTS70003: The app requested an unsupported grant type '{grant_type}'.",
     )
@@ -280,11 +224,11 @@ def _redeem_code(request: HttpRequest, tenant: str, form: Any, client_id: str) -
             .first()
         )
         if code is None or code.client_id != client_id:
-            return _oauth_error(
+            return oauth_error(
                 "invalid_grant", "AADSTS9002313: Invalid request. Request is malformed or invalid."
             )
         if code.redeemed_at is not None:
-            return _oauth_error(
+            return oauth_error(
                 "invalid_grant",
                 "AADSTS54005: OAuth2 Authorization code was already redeemed, "
                 "please retry with a new valid code or use an existing refresh token.",
@@ -292,27 +236,27 @@ def _redeem_code(request: HttpRequest, tenant: str, form: Any, client_id: str) -
         code.redeemed_at = timezone.now()
         code.save(update_fields=["redeemed_at"])
     if code.expires_at <= timezone.now():
-        return _oauth_error(
+        return oauth_error(
             "invalid_grant",
             "AADSTS70008: The provided authorization code or refresh token has "
             "expired due to inactivity. Send a new interactive authorization request.",
         )
     if form.get("redirect_uri", "") != code.redirect_uri:
-        return _oauth_error(
+        return oauth_error(
             "invalid_grant",
             "AADSTS500112: The reply address does not match the reply address "
             "provided when requesting the authorization code.",
         )
     if not _pkce_matches(form.get("code_verifier", ""), code.code_challenge):
-        return _oauth_error(
+        return oauth_error(
             "invalid_grant",
             "AADSTS501481: The Code_Verifier does not match the code_challenge "
             "supplied in the authorization request.",
         )
     user = demo_user(code.upn)
     assert user is not None
-    return _token_response(
-        request, tenant=tenant, user=user, client_id=client_id, scope=code.scope, nonce=code.nonce
+    return token_response(
+        tenant=tenant, user=user, client_id=client_id, scope=code.scope, nonce=code.nonce
     )
 
 
@@ -331,7 +275,7 @@ def _redeem_refresh_token(
             or stored.revoked_at is not None
             or stored.expires_at <= timezone.now()
         ):
-            return _oauth_error(
+            return oauth_error(
                 "invalid_grant",
                 "AADSTS700082: The refresh token has expired or was revoked. Sign in again.",
             )
@@ -340,9 +284,7 @@ def _redeem_refresh_token(
     user = demo_user(stored.upn)
     assert user is not None
     scope = form.get("scope", "") or stored.scope
-    return _token_response(
-        request, tenant=tenant, user=user, client_id=client_id, scope=scope, nonce=""
-    )
+    return token_response(tenant=tenant, user=user, client_id=client_id, scope=scope)
 
 
 @login_not_required

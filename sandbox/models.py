@@ -35,7 +35,7 @@ class AuthorizationCode(models.Model):
 
 
 class DeviceCode(models.Model):
-    """A pending device-code sign-in (RFC 8628): the script polls, the user approves in a browser."""
+    """A pending device-code sign-in (RFC 8628): a script polls, a person approves it."""
 
     device_code_hash = models.CharField(max_length=64, unique=True)
     user_code = models.CharField(max_length=16, unique=True)

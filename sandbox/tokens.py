@@ -59,15 +59,17 @@ def _sign(claims: dict[str, Any]) -> str:
     return jwt.encode(claims, key.private_key_pem, algorithm="RS256", headers={"kid": key.kid})
 
 
-def issuer(authority: str) -> str:
-    return f"{authority}/v2.0"
+def issuer(tenant_id: str) -> str:
+    """The tenant's v2.0 issuer. Like Entra's, it does not depend on the host that served the
+    request: tokens from `sandbox_serve` and from the in-process sandbox are interchangeable."""
+    return f"{settings.SANDBOX_LOGIN_ORIGIN}/{tenant_id}/v2.0"
 
 
-def id_token(*, user: DemoUser, tenant_id: str, client_id: str, authority: str, nonce: str) -> str:
+def id_token(*, user: DemoUser, tenant_id: str, client_id: str, nonce: str) -> str:
     now = int(time.time())
     claims = {
         "aud": client_id,
-        "iss": issuer(authority),
+        "iss": issuer(tenant_id),
         "iat": now,
         "nbf": now,
         "exp": now + 3600,
@@ -105,6 +107,62 @@ def graph_access_token(*, user: DemoUser, tenant_id: str, client_id: str, scopes
             "ver": "1.0",
         }
     )
+
+
+def api_access_token(
+    *, user: DemoUser, tenant_id: str, client_id: str, audience: str, scopes: list[str]
+) -> str:
+    """A v2.0 access token for an app's own API (`api://<audience>/<scope>`), e.g. the
+    dashboard's `access_as_user`; it carries the user's app roles like Entra's does."""
+    now = int(time.time())
+    return _sign(
+        {
+            "aud": audience,
+            "iss": issuer(tenant_id),
+            "iat": now,
+            "nbf": now,
+            "exp": now + access_token_lifetime(),
+            "azp": client_id,
+            "scp": " ".join(scopes),
+            "oid": user.oid,
+            "tid": tenant_id,
+            "sub": hashlib.sha256(f"{user.oid}:{audience}".encode()).hexdigest()[:43],
+            "preferred_username": user.upn,
+            "name": user.name,
+            "roles": list(user.roles),
+            "uti": secrets.token_urlsafe(16),
+            "ver": "2.0",
+        }
+    )
+
+
+def validate_assertion(token: str, *, tenant_id: str, audience: str) -> dict[str, Any]:
+    """Check a user assertion (On-Behalf-Of): this tenant's key, issuer, audience, expiry."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("AADSTS50027: JWT token is invalid or malformed.") from exc
+    key = SigningKey.objects.filter(kid=header.get("kid", "")).first()
+    if key is None:
+        raise InvalidToken("AADSTS50013: Assertion failed signature validation.")
+    public = serialization.load_pem_private_key(key.private_key_pem.encode(), None).public_key()
+    try:
+        return jwt.decode(
+            token,
+            public,
+            algorithms=["RS256"],
+            audience=[audience, f"api://{audience}"],
+            issuer=issuer(tenant_id),
+            options={"require": ["exp", "aud", "iss", "oid"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("AADSTS500133: Assertion is not within its valid time range.") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise InvalidToken(
+            "AADSTS50013: Assertion audience does not match the client app presenting it."
+        ) from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"AADSTS50013: Assertion failed validation: {exc}.") from exc
 
 
 def _grantable(scope: str, user: DemoUser) -> str:

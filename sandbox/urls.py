@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from sandbox import fault_views, idp
+from sandbox import device_code, fault_views, idp
 from sandbox.graph import views as graph_views
 
 app_name = "sandbox"
@@ -21,6 +21,12 @@ urlpatterns = [
     path("<str:tenant>/oauth2/v2.0/token", idp.token, name="token"),
     path("<str:tenant>/oauth2/v2.0/logout", idp.logout, name="logout"),
     path("<str:tenant>/discovery/v2.0/keys", idp.jwks, name="jwks"),
+    path(
+        "<str:tenant>/oauth2/v2.0/devicecode",
+        device_code.device_authorization,
+        name="devicecode",
+    ),
+    path("<str:tenant>/oauth2/deviceauth", device_code.device_page, name="deviceauth"),
     path("_sandbox/faults", fault_views.fault_rules, name="fault-rules"),
     path("_sandbox/faults/<int:rule_id>", fault_views.fault_rule, name="fault-rule"),
 ]
