@@ -12,6 +12,12 @@ from typing import Any
 from connectors.enums import ExchangeConnectorStatus, ExchangeConnectorType, label_for
 
 EXCHANGE_CONNECTOR_ODATA_TYPE = "#microsoft.graph.deviceManagementExchangeConnector"
+# A status badge's colour (`badge-<tone>`); statuses not listed are neutral.
+STATUS_TONES = {
+    ExchangeConnectorStatus.CONNECTED: "ok",
+    ExchangeConnectorStatus.CONNECTION_PENDING: "warn",
+    ExchangeConnectorStatus.DISCONNECTED: "bad",
+}
 
 
 def parse_graph_datetime(value: Any) -> datetime | None:
@@ -105,6 +111,11 @@ class ExchangeConnector:
     @property
     def status_label(self) -> str:
         return label_for(ExchangeConnectorStatus, self.status)
+
+    @property
+    def status_tone(self) -> str:
+        """The status badge's colour: ok, warn, bad, or none for a neutral or unknown status."""
+        return STATUS_TONES.get(self.status, "")
 
     @property
     def type_label(self) -> str:

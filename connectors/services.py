@@ -13,23 +13,12 @@ from audit.batch import BatchItem, audited_graph_batch
 from audit.models import Action, TargetType
 from audit.services import Actor, Target, audited_graph_write
 from connectors import paths
+from connectors.editing import Changes, reviewed_update
 from connectors.graph.batch import BatchRequest
 from connectors.graph.client import GraphClient
 from connectors.graph.errors import GraphError
-from connectors.records import ExchangeConnector, same_graph_value
+from connectors.records import ExchangeConnector
 from connectors.selectors import exchange_connector_get
-
-Changes = Mapping[str, tuple[Any, Any]]
-
-
-class EditConflict(Exception):
-    """The connector changed in Graph since the form was opened, on fields the admin changed."""
-
-    def __init__(self, current: ExchangeConnector, fields: dict[str, tuple[Any, Any, Any]]) -> None:
-        super().__init__("The connector changed in Graph since the form was opened.")
-        self.current = current
-        # property → (value when the form was opened, value in Graph now, the admin's value)
-        self.fields = fields
 
 
 def _exchange_target(connector_id: str = "", name: str = "") -> Target:
@@ -67,40 +56,21 @@ def exchange_connector_update(
     """PATCH only the changed fields, unless Graph changed one of them since the form opened.
 
     `changes` maps each changed property to (value when the form was opened, new value). One GET
-    (the conflict check) and one PATCH.
+    (the conflict check) and one PATCH; `EditConflict` when the GET shows someone else's change.
     """
     current = exchange_connector_get(graph=graph, connector_id=connector_id)
-    now_in_graph = current.graph_values()
-    conflicts = {
-        name: (opened, now_in_graph.get(name), new)
-        for name, (opened, new) in changes.items()
-        if not same_graph_value(name, opened, now_in_graph.get(name))
-    }
-    if conflicts:
-        raise EditConflict(current, conflicts)
-    patch = {name: new for name, (_, new) in changes.items()}
-    with audited_graph_write(
-        actor=actor,
-        action=Action.EXCHANGE_CONNECTOR_UPDATE,
-        target=_exchange_target(connector_id, current.display_name),
-        before={name: now_in_graph.get(name) for name in patch},
-        after=patch,
-        reason=reason,
-    ) as write:
-        response = graph.patch(
-            paths.exchange_connector(connector_id),
-            json=patch,
-            client_request_id=write.correlation_id,
+    return ExchangeConnector.from_graph(
+        reviewed_update(
+            graph=graph,
+            actor=actor,
+            action=Action.EXCHANGE_CONNECTOR_UPDATE,
+            target_type=TargetType.EXCHANGE_CONNECTOR,
+            path=paths.exchange_connector(connector_id),
+            current=current,
+            changes=changes,
+            reason=reason,
         )
-        write.report(response)
-    if isinstance(response.body, dict) and response.body.get("id"):
-        return ExchangeConnector.from_graph(response.body)
-    # 204: Graph applied the PATCH without echoing the entity.
-    return ExchangeConnector.from_graph({**_graph_dict(current), **patch})
-
-
-def _graph_dict(connector: ExchangeConnector) -> dict[str, Any]:
-    return {"id": connector.id, **connector.graph_values()}
+    )
 
 
 def exchange_connector_delete(

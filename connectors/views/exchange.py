@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,12 +29,14 @@ from connectors.forms import (
 from connectors.graph.errors import GraphError
 from connectors.records import ExchangeConnector, parse_graph_datetime
 from connectors.views.common import HtmxHttpRequest, graph_for, page_or_partial
+from connectors.views.csv_export import csv_response
+from connectors.views.editing import EditFlow, reviewed_edit
+from connectors.views.listing import query_without, sort_columns
 from dashboard.graph_faults import graph_fault_message, graph_fault_response
 from dashboard.roles import Role, role_required
 
 LIST = "connectors/exchange/list.html"
 DETAIL = "connectors/exchange/detail.html"
-EDIT = "connectors/exchange/edit.html"
 ROWS_PER_PAGE = 50
 BANNER_DISMISSED = "exchange_end_of_support_banner_dismissed"
 CSV_COLUMNS = ["id", *ExchangeConnector.GRAPH_FIELDS, "health"]
@@ -59,13 +59,20 @@ def exchange_connector_list(request: HtmxHttpRequest) -> HttpResponse:
     except GraphError as error:
         return graph_fault_response(request, error, title="Could not list the Exchange connectors")
     if request.GET.get("format") == "csv":
-        return _csv_response(rows)
+        return csv_response(
+            (
+                {"id": row.connector.id, **row.connector.graph_values(), "health": row.health}
+                for row in rows
+            ),
+            columns=CSV_COLUMNS,
+            name="exchange-connectors",
+        )
     page = Paginator(rows, ROWS_PER_PAGE).get_page(form.cleaned_data.get("page") or 1)
     context |= {
         "page": page,
         "rows": page.object_list,
-        "query": _query_without(request, "page", "format"),
-        "columns": _columns(request, form.cleaned_data.get("sort") or "serverName"),
+        "query": query_without(request, "page", "format"),
+        "columns": sort_columns(request, COLUMNS, form.current_sort()),
         "filtered": any(form.cleaned_data.get(name) for name in ("q", "status", "type", "health")),
     }
     return render(request, page_or_partial(request, LIST, "results"), context)
@@ -81,59 +88,6 @@ COLUMNS = [
     ("version", "Version"),
     ("primarySmtpAddress", "Primary SMTP address"),
 ]
-
-
-def _columns(request: HtmxHttpRequest, sort: str) -> list[dict[str, object]]:
-    """Each column header links to the list sorted by it (again: the other direction)."""
-    current, descending = sort.lstrip("-"), sort.startswith("-")
-    columns = []
-    for key, label in COLUMNS:
-        query = request.GET.copy()
-        query.pop("page", None)
-        query.pop("format", None)
-        query["sort"] = f"-{key}" if key == current and not descending else key
-        columns.append(
-            {
-                "label": label,
-                "query": query.urlencode(),
-                "current": key == current,
-                "descending": descending,
-            }
-        )
-    return columns
-
-
-def _query_without(request: HtmxHttpRequest, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_cell(value: object) -> str:
-    # A leading = + - @ would make a spreadsheet evaluate the cell as a formula.
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
-def _csv_response(rows: list[selectors.ExchangeConnectorRow]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            values = {"id": row.connector.id, **row.connector.graph_values(), "health": row.health}
-            yield writer.writerow([_csv_cell(values[column]) for column in CSV_COLUMNS])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="exchange-connectors-{stamp}.csv"'
-    return response
 
 
 @require_POST
@@ -224,108 +178,35 @@ def exchange_connector_create(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "connectors/exchange/new.html", {"form": form})
 
 
-# -- edit: form → review → save -----------------------------------------------------------------
+# -- edit: form → review → save (connectors.views.editing) ---------------------------------------
+
+
+def _saved_row(request: HtmxHttpRequest, connector: ExchangeConnector) -> HttpResponse:
+    row = selectors.ExchangeConnectorRow.of(connector, timezone.now())
+    return render(request, f"{LIST}#row", {"row": row})
+
+
+EDIT_FLOW = EditFlow(
+    namespace="exchange",
+    noun="Exchange connector",
+    list_label="Exchange connectors",
+    form_class=ExchangeConnectorEditForm,
+    name_field="serverName",
+    load=lambda graph, connector_id: selectors.exchange_connector_get(
+        graph=graph, connector_id=connector_id
+    ),
+    initial=initial_from,
+    save=lambda *, graph, actor, object_id, changes, reason: services.exchange_connector_update(
+        graph=graph, actor=actor, connector_id=object_id, changes=changes, reason=reason
+    ),
+    saved_row=_saved_row,
+)
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def exchange_connector_edit(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
-    inline = request.htmx and request.GET.get("inline") == "1"
-    if request.method == "GET":
-        try:
-            connector = selectors.exchange_connector_get(
-                graph=graph_for(request), connector_id=connector_id
-            )
-        except GraphError as error:
-            return graph_fault_response(request, error, title="Could not open the connector")
-        form = ExchangeConnectorEditForm(
-            initial={
-                **initial_from(connector),
-                "original": ExchangeConnectorEditForm.sign(connector),
-            },
-            connector_id=connector_id,
-        )
-        return _render_edit(request, "form", form, connector_id, inline)
-
-    form = ExchangeConnectorEditForm(request.POST, connector_id=connector_id)
-    if not form.is_valid():
-        return _render_edit(request, "form", form, connector_id, inline, status=422)
-    if not form.changes():
-        form.add_error(None, "Nothing changed: edit a value first.")
-        return _render_edit(request, "form", form, connector_id, inline, status=422)
-    if request.POST.get("step") == "edit":
-        return _render_edit(request, "form", form, connector_id, inline)
-    if request.POST.get("step") != "save":
-        return _render_edit(request, "review", form, connector_id, inline)
-    if not form.ready_to_save():
-        return _render_edit(request, "review", form, connector_id, inline, status=422)
-    try:
-        updated = services.exchange_connector_update(
-            graph=graph_for(request),
-            actor=Actor.from_request(request),
-            connector_id=connector_id,
-            changes=form.changes(),
-            reason=form.cleaned_data["reason"],
-        )
-    except services.EditConflict as conflict:
-        return _render_conflict(request, form, conflict, connector_id, inline)
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not save the change")
-    messages.success(
-        request,
-        f"Saved {updated.display_name}: " + ", ".join(form.changes()) + ".",
-    )
-    if inline:
-        row = selectors.ExchangeConnectorRow.of(updated, timezone.now())
-        return render(request, f"{LIST}#row", {"row": row})
-    return redirect("exchange:detail", connector_id=connector_id)
-
-
-def _render_edit(
-    request: HtmxHttpRequest,
-    step: str,
-    form: ExchangeConnectorEditForm,
-    connector_id: str,
-    inline: bool,
-    *,
-    status: int = 200,
-    extra: dict | None = None,
-) -> HttpResponse:
-    context = {
-        "form": form,
-        "step": step,
-        "connector_id": connector_id,
-        "inline": inline,
-        "changes": form.changes() if form.is_bound and hasattr(form, "cleaned_data") else {},
-        "reported_fields": form.REPORTED_BY_CONNECTOR,
-        "reason_required": settings.AUDIT_REQUIRE_REASON,
-        **(extra or {}),
-    }
-    template = f"{EDIT}#inline" if inline else (f"{EDIT}#{step}" if request.htmx else EDIT)
-    return render(request, template, context, status=status)
-
-
-def _render_conflict(
-    request: HtmxHttpRequest,
-    form: ExchangeConnectorEditForm,
-    conflict: services.EditConflict,
-    connector_id: str,
-    inline: bool,
-) -> HttpResponse:
-    # "Apply mine anyway" resubmits the admin's values against the connector as it is now.
-    mine = ExchangeConnectorEditForm(
-        initial={**form.cleaned_data, "original": ExchangeConnectorEditForm.sign(conflict.current)},
-        connector_id=connector_id,
-    )
-    return _render_edit(
-        request,
-        "conflict",
-        form,
-        connector_id,
-        inline,
-        status=409,
-        extra={"conflict": conflict, "resubmit_form": mine},
-    )
+    return reviewed_edit(request, EDIT_FLOW, connector_id, graph=graph_for(request))
 
 
 # -- delete -----------------------------------------------------------------------------------

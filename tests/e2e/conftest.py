@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Playwright's sync API keeps an event loop in the test thread; Django would then refuse the
 # tests' own (synchronous, safe) database access, and the test database's teardown.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -71,3 +72,14 @@ def sign_in_as(page: Page, base_url: str) -> Callable[[str], Page]:
         return page
 
     return sign_in
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save docs/screenshots/<name>.png for the README, only with UPDATE_SCREENSHOTS=1.
+
+    So a test run (CI) leaves the work tree clean; refresh the pictures deliberately.
+    """
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from sandbox.models import ExchangeConnector
+from tests.e2e.conftest import screenshot
 from tests.sandbox import factories
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -52,8 +51,7 @@ def test_admin_edits_inline_syncs_and_finds_the_change_in_the_audit_log(
 ) -> None:
     sign_in_as("admin@sandbox.example", path="/exchange-connectors/")
     expect(page.get_by_test_id("row")).to_have_count(3)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "exchange-list.png"), full_page=True)
+    screenshot(page, "exchange-list")
     page.evaluate("window.__noReload = true")
 
     target = row(page, "EXCH-MBX02.contoso.local")
@@ -66,7 +64,7 @@ def test_admin_edits_inline_syncs_and_finds_the_change_in_the_audit_log(
     expect(review).to_contain_text("disconnected")
     expect(review).to_contain_text("overriding values the connector reports")
     review.get_by_label("Reason for the change").fill("Connector service restarted")
-    page.screenshot(path=str(SCREENSHOTS / "exchange-edit-review.png"), full_page=True)
+    screenshot(page, "exchange-edit-review")
     review.get_by_label("Override the values the connector reports itself").check()
     review.get_by_role("button", name="Save").click()
 
@@ -87,7 +85,7 @@ def test_admin_edits_inline_syncs_and_finds_the_change_in_the_audit_log(
     expect(page.locator("main")).to_contain_text("disconnected")
     expect(page.locator("main")).to_contain_text("connected")
     expect(page.locator("main")).to_contain_text("Connector service restarted")
-    page.screenshot(path=str(SCREENSHOTS / "audit-entry.png"), full_page=True)
+    screenshot(page, "audit-entry")
 
 
 def test_reader_sees_no_edit_or_sync_controls(sign_in_as, page: Page, connectors) -> None:
