@@ -21,6 +21,22 @@ from connectors.records import same_graph_value
 Changes = Mapping[str, tuple[Any, Any]]
 
 
+class _NotChecked:
+    def __repr__(self) -> str:
+        return "NOT_CHECKED"
+
+
+# As the "value when opened" of a change: the caller saw no earlier value (an API client that
+# sent no `expected`), so that field is not checked for a conflict.
+NOT_CHECKED: Any = _NotChecked()
+
+
+def api_changes(values: Mapping[str, Any], expected: Mapping[str, Any]) -> Changes:
+    """An API update's changes: each new value, with the value the client expects Graph to
+    have now where it said one."""
+    return {name: (expected.get(name, NOT_CHECKED), value) for name, value in values.items()}
+
+
 class GraphRecord(Protocol):
     """What an editable record offers: its id, a name for people, its values under Graph's names."""
 
@@ -160,11 +176,18 @@ def reviewed_update(
     conflicts = {
         name: (opened, now_in_graph.get(name), new)
         for name, (opened, new) in changes.items()
-        if not same_graph_value(name, opened, now_in_graph.get(name))
+        if opened is not NOT_CHECKED and not same_graph_value(name, opened, now_in_graph.get(name))
     }
     if conflicts:
         raise EditConflict(current, conflicts)
-    patch = {name: new for name, (_, new) in changes.items()}
+    # A value Graph already has needs no PATCH (and no audit entry): nothing would change.
+    patch = {
+        name: new
+        for name, (_, new) in changes.items()
+        if not same_graph_value(name, now_in_graph.get(name), new)
+    }
+    if not patch:
+        return {"id": current.id, **now_in_graph}
     with audited_graph_write(
         actor=actor,
         action=action,
