@@ -108,9 +108,9 @@ class GraphClient:
         """Every item of a collection, following `@odata.nextLink` to the last page."""
         return paging.iter_items(self, path, params=params)
 
-    def batch(self, requests_: Iterable[batching.BatchRequest]) -> dict[str, batching.BatchResult]:
+    def batch(self, items: Iterable[batching.BatchRequest]) -> dict[str, batching.BatchResult]:
         """Send any number of requests through `$batch` (20 per POST); results by request id."""
-        return batching.send_batch(self, requests_)
+        return batching.send_batch(self, items)
 
     # -- the one request path --------------------------------------------------------------------
 
