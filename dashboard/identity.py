@@ -14,6 +14,7 @@ import msal
 import requests
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache as django_cache
 
 from dashboard.outbound import outbound_session
 
@@ -241,3 +242,30 @@ def end_session_endpoint() -> str:
         except (requests.RequestException, ValueError, KeyError):
             return f"{settings.ENTRA_AUTHORITY}/oauth2/v2.0/logout"
     return _HTTP_CACHE[key]
+
+
+def acquire_token_on_behalf_of(
+    *, oid: str, assertion: str, scopes: list[str], force_refresh: bool = False
+) -> str:
+    """A Graph token for the user behind an API token (MSAL's On-Behalf-Of flow).
+
+    Each user's MSAL cache lives in Django's cache (Redis when several workers serve the API),
+    so a script's calls reuse one Graph token until it expires.
+    """
+    key = f"msal-obo-cache:{oid}"
+    cache = msal.SerializableTokenCache()
+    if not force_refresh and (serialized := django_cache.get(key)):
+        cache.deserialize(serialized)
+    try:
+        app = _app(cache)
+        result = app.acquire_token_on_behalf_of(assertion, scopes)
+    except IdentityProviderUnavailable as exc:
+        raise TokenUnavailable(scopes, exc.message) from exc
+    except requests.RequestException as exc:
+        raise TokenUnavailable(scopes, "The token endpoint could not be reached.") from exc
+    if "access_token" not in result:
+        reason = result.get("error_description") or result.get("error") or "refused"
+        raise TokenUnavailable(scopes, f"The tenant refused the On-Behalf-Of exchange: {reason}")
+    if cache.has_state_changed:
+        django_cache.set(key, cache.serialize(), timeout=24 * 3600)
+    return result["access_token"]

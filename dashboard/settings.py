@@ -64,6 +64,8 @@ GRAPH_BASE_URL = (os.environ.get("GRAPH_BASE_URL") or _default_graph).rstrip("/"
 # A CA bundle to trust for outbound HTTPS (e.g. the certificate `sandbox_serve` prints).
 OUTBOUND_CA_BUNDLE = os.environ.get("OUTBOUND_CA_BUNDLE", "")
 OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "20"))
+# The longest a Graph call waits in total across retries (Retry-After, backoff) before giving up.
+GRAPH_RETRY_MAX_WAIT_SECONDS = float(os.environ.get("GRAPH_RETRY_MAX_WAIT_SECONDS", "30"))
 # Transport adapters mounted on the outbound session, by URL prefix (dotted paths to classes).
 OUTBOUND_ADAPTERS: dict[str, str] = (
     {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -48,15 +49,30 @@ def _signing_key() -> SigningKey:
 def jwks() -> dict[str, Any]:
     keys = []
     for key in SigningKey.objects.order_by("created_at") or [_signing_key()]:
-        public = serialization.load_pem_private_key(key.private_key_pem.encode(), None).public_key()
+        public = _public_key(key)
         jwk = json.loads(RSAAlgorithm.to_jwk(public))
         keys.append({**jwk, "kid": key.kid, "use": "sig", "alg": "RS256"})
     return {"keys": keys}
 
 
+@functools.lru_cache(maxsize=16)
+def _private_key(kid: str, pem: str) -> rsa.RSAPrivateKey:
+    """The parsed key (parsing checks the RSA key: tens of milliseconds, so once per key)."""
+    return serialization.load_pem_private_key(pem.encode(), None)  # type: ignore[return-value]
+
+
+def _public_key(key: SigningKey) -> rsa.RSAPublicKey:
+    return _private_key(key.kid, key.private_key_pem).public_key()
+
+
 def _sign(claims: dict[str, Any]) -> str:
     key = _signing_key()
-    return jwt.encode(claims, key.private_key_pem, algorithm="RS256", headers={"kid": key.kid})
+    return jwt.encode(
+        claims,
+        _private_key(key.kid, key.private_key_pem),
+        algorithm="RS256",
+        headers={"kid": key.kid},
+    )
 
 
 def issuer(tenant_id: str) -> str:
@@ -145,7 +161,7 @@ def validate_assertion(token: str, *, tenant_id: str, audience: str) -> dict[str
     key = SigningKey.objects.filter(kid=header.get("kid", "")).first()
     if key is None:
         raise InvalidToken("AADSTS50013: Assertion failed signature validation.")
-    public = serialization.load_pem_private_key(key.private_key_pem.encode(), None).public_key()
+    public = _public_key(key)
     try:
         return jwt.decode(
             token,
@@ -192,7 +208,7 @@ def validate_graph_token(token: str) -> dict[str, Any]:
     key = SigningKey.objects.filter(kid=header.get("kid", "")).first()
     if key is None:
         raise InvalidToken("Signing key not found: the token was not issued by this tenant.")
-    public = serialization.load_pem_private_key(key.private_key_pem.encode(), None).public_key()
+    public = _public_key(key)
     try:
         return jwt.decode(
             token,

@@ -1,4 +1,4 @@
-"""A GraphClient for the user signed in to a Django session, with tokens from its MSAL cache."""
+"""GraphClients for a user: from the session's MSAL cache, or On-Behalf-Of an API token."""
 
 from __future__ import annotations
 
@@ -39,3 +39,31 @@ def graph_client_for_session(
 ) -> GraphClient:
     """The client services use for the signed-in user (`scopes` for incremental consent)."""
     return GraphClient(SessionTokenProvider(session), scopes=scopes, base_url=base_url, retry=retry)
+
+
+@dataclass(frozen=True)
+class OnBehalfOfTokenProvider:
+    """Graph tokens for the user behind an API token, through MSAL's On-Behalf-Of flow."""
+
+    oid: str
+    assertion: str
+
+    def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
+        try:
+            return identity.acquire_token_on_behalf_of(
+                oid=self.oid,
+                assertion=self.assertion,
+                scopes=list(scopes),
+                force_refresh=force_refresh,
+            )
+        except identity.TokenUnavailable as exc:
+            raise GraphAuthError(
+                f"No Graph token for this API token: {exc.reason}", scopes=list(exc.scopes)
+            ) from exc
+
+
+def graph_client_on_behalf_of(
+    *, oid: str, assertion: str, scopes: Sequence[str] | None = None
+) -> GraphClient:
+    """The client the API uses for a bearer-token caller."""
+    return GraphClient(OnBehalfOfTokenProvider(oid=oid, assertion=assertion), scopes=scopes)
