@@ -63,6 +63,9 @@ class ReviewedEditForm(forms.Form):
     """Mixed in before a form of Graph properties that defines `graph_values()` (the cleaned
     values under Graph's names): `class XEditForm(ReviewedEditForm, XForm)`.
 
+    Facts a record offers through `edit_facts()` (e.g. why a field is locked) travel signed too,
+    as `self.facts`, so the form can refuse a forged value without asking Graph again.
+
     Subclasses set `EDIT_SALT` (one per kind of object), `NOUN` (for messages),
     `REPORTED_BY_CONNECTOR` (fields whose change is an override) and `ENUM_FIELDS` (dropdowns
     that must keep a value Graph returned that they do not offer).
@@ -90,22 +93,27 @@ class ReviewedEditForm(forms.Form):
         kwargs.setdefault("auto_id", f"edit-{object_id}-%s")
         super().__init__(*args, **kwargs)
         self.object_id = object_id
-        self.original_values = self._original_values()
+        self.original_values, self.facts = self._original()
         self._keep_unknown_enum_values()
 
     @classmethod
     def sign(cls, record: GraphRecord) -> str:
-        return signing.dumps({"id": record.id, "values": record.graph_values()}, salt=cls.EDIT_SALT)
+        """The record's values (and its `edit_facts()`, if it has any) for the form to carry."""
+        facts = record.edit_facts() if hasattr(record, "edit_facts") else {}
+        return signing.dumps(
+            {"id": record.id, "values": record.graph_values(), "facts": facts}, salt=cls.EDIT_SALT
+        )
 
-    def _original_values(self) -> dict[str, Any]:
+    def _original(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(Graph's values when the form was opened, facts the form's checks rely on)."""
         raw = self.data.get("original") if self.is_bound else self.initial.get("original")
         try:
             payload = signing.loads(raw or "", salt=self.EDIT_SALT)
         except signing.BadSignature:
-            return {}
+            return {}, {}
         if payload.get("id") != self.object_id:
-            return {}
-        return payload.get("values", {})
+            return {}, {}
+        return payload.get("values", {}), payload.get("facts", {})
 
     def _keep_unknown_enum_values(self) -> None:
         """A value Graph returned that no dropdown offers stays selectable only as it was."""

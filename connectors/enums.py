@@ -33,6 +33,26 @@ class ExchangeSyncType(models.TextChoices):
     FULL_SYNC = "fullSync", "Full sync"
 
 
+class AppProxyConnectorStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+
+
+class ConnectorGroupType(models.TextChoices):
+    APPLICATION_PROXY = "applicationProxy", "Application Proxy"
+    SYNC_FABRIC = "syncFabric", "Sync fabric"
+    UNKNOWN_FUTURE_VALUE = SENTINEL, "Unknown future value"
+
+
+class ConnectorGroupRegion(models.TextChoices):
+    NAM = "nam", "North America"
+    EUR = "eur", "Europe"
+    AUS = "aus", "Australia"
+    ASIA = "asia", "Asia"
+    IND = "ind", "India"
+    UNKNOWN_FUTURE_VALUE = SENTINEL, "Unknown future value"
+
+
 def choosable(enum: type[models.TextChoices]) -> list[tuple[str, str]]:
     """The choices a form may offer: every value but the sentinel."""
     return [(value, label) for value, label in enum.choices if value != SENTINEL]

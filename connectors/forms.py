@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
 from connectors.editing import ReviewedEditForm
 from connectors.enums import (
+    AppProxyConnectorStatus,
+    ConnectorGroupRegion,
     ExchangeConnectorStatus,
     ExchangeConnectorType,
     ExchangeSyncType,
     choosable,
 )
 from connectors.health import Health
-from connectors.records import ExchangeConnector, format_graph_datetime
+from connectors.records import (
+    AppProxyConnector,
+    ConnectorGroup,
+    ExchangeConnector,
+    format_graph_datetime,
+)
 
 HOST_NAME = RegexValidator(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -170,5 +179,227 @@ class ExchangeConnectorFilterForm(ListFilterForm):
             "status": self.cleaned_data.get("status", ""),
             "connector_type": self.cleaned_data.get("type", ""),
             "health": self.cleaned_data.get("health", ""),
+            **self.sort_arguments(),
+        }
+
+
+# -- Application Proxy ----------------------------------------------------------------------------
+
+# Long enough for any name an admin types, short enough to read in a table and a dropdown.
+GROUP_NAME_MAX_LENGTH = 128
+
+
+class AppProxyConnectorForm(forms.Form):
+    """The properties of an App Proxy `connector` that the dashboard lets an admin change."""
+
+    REPORTED_BY_CONNECTOR = ("externalIp", "status")
+
+    machineName = forms.CharField(label="Machine name", max_length=255, validators=[HOST_NAME])
+    externalIp = forms.CharField(
+        label="External IP",
+        max_length=64,
+        required=False,
+        help_text="An IPv4 or IPv6 address, such as 203.0.113.10 or 2001:db8::10.",
+    )
+    status = forms.ChoiceField(label="Status", choices=choosable(AppProxyConnectorStatus))
+
+    def clean_externalIp(self) -> str:  # noqa: N802 - Graph's property name
+        value = self.cleaned_data.get("externalIp", "").strip()
+        if not value:
+            return ""
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError as exc:
+            raise forms.ValidationError(
+                "Enter a valid IPv4 or IPv6 address, such as 203.0.113.10 or 2001:db8::10."
+            ) from exc
+
+    def graph_values(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data.get(name, "")
+            for name in ("machineName", "externalIp", "status")
+        }
+
+
+class AppProxyConnectorEditForm(ReviewedEditForm, AppProxyConnectorForm):
+    """An edit of an App Proxy connector, reviewed before it is sent (connectors.editing)."""
+
+    EDIT_SALT = "connectors.app-proxy-connector-edit"
+    REPORTED_BY_CONNECTOR = AppProxyConnectorForm.REPORTED_BY_CONNECTOR
+    ENUM_FIELDS = ("status",)
+
+
+def app_proxy_initial(connector: AppProxyConnector) -> dict[str, Any]:
+    return dict(connector.graph_values())
+
+
+class ConnectorGroupForm(forms.Form):
+    """A connector group's name and region (never `unknownFutureValue`)."""
+
+    name = forms.CharField(label="Name", max_length=GROUP_NAME_MAX_LENGTH)
+    region = forms.ChoiceField(
+        label="Region",
+        required=False,
+        choices=[("", "No region"), *choosable(ConnectorGroupRegion)],
+        help_text="Where the group's connectors run, so traffic stays close to them. It can be "
+        "changed only while the group has no connectors and no applications.",
+    )
+
+    def graph_values(self) -> dict[str, Any]:
+        # No region is null in Graph.
+        return {
+            "name": self.cleaned_data.get("name", ""),
+            "region": self.cleaned_data.get("region") or None,
+        }
+
+
+class ConnectorGroupEditForm(ReviewedEditForm, ConnectorGroupForm):
+    """A rename or re-region, reviewed before it is sent; the region is locked on a group with
+    connectors or applications (the reason travels signed, as `facts["region_lock"]`)."""
+
+    EDIT_SALT = "connectors.connector-group-edit"
+    NOUN = "connector group"
+    ENUM_FIELDS = ("region",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if lock := self.facts.get("region_lock"):
+            self.fields["region"].help_text = lock
+            self.fields["region"].widget.attrs["disabled"] = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        lock = self.facts.get("region_lock")
+        if lock and not self.errors and "region" in self.changes():
+            self.add_error("region", lock)
+        return cleaned
+
+
+MOVE_SALT = "connectors.app-proxy-connector-move"
+# A move dialog left open longer than this is refused: the groups it offers may be stale.
+MOVE_OFFER_MAX_AGE = 60 * 60
+
+
+class ConnectorMoveForm(forms.Form):
+    """Move a connector to one of the applicationProxy groups the dialog offered.
+
+    The offer (the connector, the group it is in, the groups it may go to) travels signed, so a
+    forged group id is a field error before anything is sent to Graph.
+    """
+
+    group = forms.ChoiceField(label="Move to group")
+    offer = forms.CharField(widget=forms.HiddenInput)
+    # The list's query string the dialog was opened from, to show that list again afterwards.
+    back = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+    reason = forms.CharField(
+        label="Reason for the move",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, connector_id: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connector_id = connector_id
+        self.offer = self._load_offer()
+        current = (self.offer.get("from") or {}).get("id")
+        self.fields["group"].choices = [
+            (group["id"], group["name"])
+            for group in self.offer.get("to", [])
+            if group["id"] != current
+        ]
+
+    @staticmethod
+    def sign_offer(
+        connector: AppProxyConnector,
+        from_group: ConnectorGroup | None,
+        to_groups: list[ConnectorGroup],
+        *,
+        remaining_active: int | None,
+    ) -> str:
+        """`remaining_active`: active connectors left in the group it leaves after the move."""
+        return signing.dumps(
+            {
+                "connector": {"id": connector.id, **connector.graph_values()},
+                "from": _group_dict(from_group) if from_group else None,
+                "to": [_group_dict(group) for group in to_groups],
+                "remaining_active": remaining_active,
+            },
+            salt=MOVE_SALT,
+        )
+
+    def _load_offer(self) -> dict[str, Any]:
+        raw = self.data.get("offer") if self.is_bound else self.initial.get("offer")
+        try:
+            offer = signing.loads(raw or "", salt=MOVE_SALT, max_age=MOVE_OFFER_MAX_AGE)
+        except signing.BadSignature:
+            return {}
+        return offer if offer.get("connector", {}).get("id") == self.connector_id else {}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.offer:
+            raise forms.ValidationError(
+                "This form does not belong to this connector or has expired. Open it again.",
+                code="bad_offer",
+            )
+        return cleaned
+
+    @property
+    def connector(self) -> AppProxyConnector:
+        return AppProxyConnector.from_graph(self.offer["connector"])
+
+    @property
+    def from_group(self) -> ConnectorGroup | None:
+        group = self.offer.get("from")
+        return ConnectorGroup.from_graph(group) if group else None
+
+    @property
+    def to_group(self) -> ConnectorGroup:
+        chosen = self.cleaned_data["group"]
+        return ConnectorGroup.from_graph(next(g for g in self.offer["to"] if g["id"] == chosen))
+
+    @property
+    def remaining_active(self) -> int | None:
+        return self.offer.get("remaining_active")
+
+
+def _group_dict(group: ConnectorGroup) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "connectorGroupType": group.connector_group_type,
+        "isDefault": group.is_default,
+        "region": group.region or None,
+    }
+
+
+class AppProxyConnectorFilterForm(ListFilterForm):
+    """The App Proxy list's view (table or by group), search, filters, sort and page."""
+
+    SORTS = ("machineName", "externalIp", "status", "version", "group")
+    DEFAULT_SORT = "machineName"
+
+    view = forms.ChoiceField(
+        label="View",
+        required=False,
+        choices=[("", "Table"), ("groups", "By connector group")],
+    )
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *AppProxyConnectorStatus.choices],
+    )
+    # Any id: the groups come from Graph, and an unknown one simply matches nothing.
+    group = forms.CharField(label="Group", required=False, max_length=64)
+    version = forms.CharField(label="Version", required=False, max_length=64)
+
+    def selector_arguments(self) -> dict[str, Any]:
+        return {
+            "search": self.cleaned_data.get("q", ""),
+            "status": self.cleaned_data.get("status", ""),
+            "group": self.cleaned_data.get("group", ""),
+            "version": self.cleaned_data.get("version", ""),
             **self.sort_arguments(),
         }

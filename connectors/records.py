@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from connectors.enums import ExchangeConnectorStatus, ExchangeConnectorType, label_for
+from connectors.enums import (
+    AppProxyConnectorStatus,
+    ConnectorGroupRegion,
+    ConnectorGroupType,
+    ExchangeConnectorStatus,
+    ExchangeConnectorType,
+    label_for,
+)
 
 EXCHANGE_CONNECTOR_ODATA_TYPE = "#microsoft.graph.deviceManagementExchangeConnector"
 # A status badge's colour (`badge-<tone>`); statuses not listed are neutral.
@@ -18,6 +25,12 @@ STATUS_TONES = {
     ExchangeConnectorStatus.CONNECTION_PENDING: "warn",
     ExchangeConnectorStatus.DISCONNECTED: "bad",
 }
+
+
+def graph_text(item: dict[str, Any], name: str) -> str:
+    """A property as text: "" when Graph sent null or nothing."""
+    value = item.get(name)
+    return "" if value is None else str(value)
 
 
 def parse_graph_datetime(value: Any) -> datetime | None:
@@ -51,8 +64,18 @@ def _instant(value: Any) -> datetime | None:
     return parsed.replace(microsecond=0) if isinstance(parsed, datetime) else None
 
 
+class GraphFields:
+    """`GRAPH_FIELDS` maps Graph property names to record attributes, for the properties a user
+    sees and changes; `graph_values()` gives them under Graph's names (diffs, audit, CSV)."""
+
+    GRAPH_FIELDS: ClassVar[dict[str, str]] = {}
+
+    def graph_values(self) -> dict[str, str]:
+        return {name: getattr(self, attr) for name, attr in self.GRAPH_FIELDS.items()}
+
+
 @dataclass(frozen=True)
-class ExchangeConnector:
+class ExchangeConnector(GraphFields):
     """A `deviceManagementExchangeConnector` as Graph returned it."""
 
     id: str
@@ -67,8 +90,7 @@ class ExchangeConnector:
     exchange_alias: str
     exchange_organization: str
 
-    # Graph property name → record attribute, for the fields a user can see and change.
-    GRAPH_FIELDS = {
+    GRAPH_FIELDS: ClassVar[dict[str, str]] = {
         "serverName": "server_name",
         "connectorServerName": "connector_server_name",
         "status": "status",
@@ -83,8 +105,7 @@ class ExchangeConnector:
     @classmethod
     def from_graph(cls, item: dict[str, Any]) -> ExchangeConnector:
         def text(name: str) -> str:
-            value = item.get(name)
-            return "" if value is None else str(value)
+            return graph_text(item, name)
 
         return cls(
             id=text("id"),
@@ -99,10 +120,6 @@ class ExchangeConnector:
             exchange_alias=text("exchangeAlias"),
             exchange_organization=text("exchangeOrganization"),
         )
-
-    def graph_values(self) -> dict[str, str]:
-        """The user-visible properties under their Graph names (for diffs and the audit log)."""
-        return {name: getattr(self, attr) for name, attr in self.GRAPH_FIELDS.items()}
 
     @property
     def display_name(self) -> str:
@@ -120,3 +137,87 @@ class ExchangeConnector:
     @property
     def type_label(self) -> str:
         return label_for(ExchangeConnectorType, self.exchange_connector_type)
+
+
+@dataclass(frozen=True)
+class AppProxyConnector(GraphFields):
+    """An Entra Application Proxy `connector` as Graph returned it."""
+
+    id: str
+    machine_name: str
+    external_ip: str
+    status: str
+    version: str
+
+    GRAPH_FIELDS: ClassVar[dict[str, str]] = {
+        "machineName": "machine_name",
+        "externalIp": "external_ip",
+        "status": "status",
+        "version": "version",
+    }
+
+    @classmethod
+    def from_graph(cls, item: dict[str, Any]) -> AppProxyConnector:
+        return cls(
+            id=graph_text(item, "id"),
+            machine_name=graph_text(item, "machineName"),
+            external_ip=graph_text(item, "externalIp"),
+            status=graph_text(item, "status"),
+            version=graph_text(item, "version"),
+        )
+
+    @property
+    def display_name(self) -> str:
+        return self.machine_name or self.id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == AppProxyConnectorStatus.ACTIVE
+
+    @property
+    def status_label(self) -> str:
+        return label_for(AppProxyConnectorStatus, self.status)
+
+    @property
+    def status_tone(self) -> str:
+        return {"active": "ok", "inactive": "bad"}.get(self.status, "")
+
+
+@dataclass(frozen=True)
+class ConnectorGroup(GraphFields):
+    """An Application Proxy `connectorGroup` as Graph returned it (region "" when null)."""
+
+    id: str
+    name: str
+    connector_group_type: str
+    is_default: bool
+    region: str
+
+    GRAPH_FIELDS: ClassVar[dict[str, str]] = {"name": "name", "region": "region"}
+
+    @classmethod
+    def from_graph(cls, item: dict[str, Any]) -> ConnectorGroup:
+        return cls(
+            id=graph_text(item, "id"),
+            name=graph_text(item, "name"),
+            connector_group_type=graph_text(item, "connectorGroupType"),
+            is_default=item.get("isDefault") is True,
+            region=graph_text(item, "region"),
+        )
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+    @property
+    def is_application_proxy(self) -> bool:
+        """Only these take App Proxy connectors; others (syncFabric, unknown) are only shown."""
+        return self.connector_group_type == ConnectorGroupType.APPLICATION_PROXY
+
+    @property
+    def type_label(self) -> str:
+        return label_for(ConnectorGroupType, self.connector_group_type)
+
+    @property
+    def region_label(self) -> str:
+        return label_for(ConnectorGroupRegion, self.region)

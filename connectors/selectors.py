@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from connectors import paths
+from connectors.graph.batch import BatchRequest, BatchResult
 from connectors.graph.client import GraphClient
 from connectors.health import Health, health_for
-from connectors.records import ExchangeConnector
+from connectors.records import AppProxyConnector, ConnectorGroup, ExchangeConnector
 
 # Graph's page size for the list: the list costs ceil(N / PAGE_SIZE) GETs, never one per row.
 PAGE_SIZE = 100
@@ -105,3 +107,256 @@ def exchange_connector_get(*, graph: GraphClient, connector_id: str) -> Exchange
 def sync_landed(connector: ExchangeConnector, requested_at: datetime) -> bool:
     """The only evidence of a sync: lastSyncDateTime later than the request."""
     return connector.last_sync is not None and connector.last_sync > requested_at
+
+
+# -- Application Proxy ----------------------------------------------------------------------------
+
+# Microsoft's guidance: at least two active connectors per group, so one can fail or update.
+MIN_ACTIVE_PER_GROUP = 2
+
+
+@dataclass(frozen=True)
+class ConnectorGroupRow:
+    """A connector group with its connectors (and, when asked for, its applications' count)."""
+
+    group: ConnectorGroup
+    connectors: tuple[AppProxyConnector, ...]
+    applications: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.group.id
+
+    @property
+    def display_name(self) -> str:
+        return self.group.display_name
+
+    def graph_values(self) -> dict[str, str]:
+        return self.group.graph_values()
+
+    def edit_facts(self) -> dict[str, str]:
+        """What the edit form checks without asking Graph again (connectors.editing)."""
+        return {"region_lock": self.region_lock}
+
+    @property
+    def active(self) -> int:
+        return sum(connector.is_active for connector in self.connectors)
+
+    @property
+    def inactive(self) -> int:
+        return len(self.connectors) - self.active
+
+    @property
+    def below_minimum(self) -> bool:
+        """Fewer than 2 active connectors: one failure or update takes its applications down."""
+        return self.group.is_application_proxy and self.active < MIN_ACTIVE_PER_GROUP
+
+    @property
+    def region_lock(self) -> str:
+        """Why the region cannot be changed now ("" when it can)."""
+        if self.connectors or self.applications:
+            return (
+                "The region can be changed only while the group has no connectors and no "
+                f"applications; it has {_usage(self)}."
+            )
+        return ""
+
+    @property
+    def delete_refusal(self) -> str:
+        """Why the group cannot be deleted ("" when it can)."""
+        if self.group.is_default:
+            return "This is the tenant's default group: it cannot be deleted."
+        if self.connectors or self.applications:
+            return f"Only an empty group can be deleted; this one has {_usage(self)}."
+        return ""
+
+
+def _usage(row: ConnectorGroupRow) -> str:
+    connectors = len(row.connectors)
+    applications = row.applications or 0
+    return (
+        f"{connectors} connector{'' if connectors == 1 else 's'} and "
+        f"{applications} application{'' if applications == 1 else 's'}"
+    )
+
+
+@dataclass(frozen=True)
+class AppProxyConnectorRow:
+    """A connector with its group (None when Graph put it in none the dashboard can see)."""
+
+    connector: AppProxyConnector
+    group: ConnectorGroup | None
+
+
+@dataclass(frozen=True)
+class AppProxyTenant:
+    """Every connector group and connector, each connector with its group."""
+
+    groups: list[ConnectorGroupRow]
+    connectors: list[AppProxyConnectorRow]
+
+    def group(self, group_id: str) -> ConnectorGroupRow | None:
+        return next((row for row in self.groups if row.group.id == group_id), None)
+
+    def connector(self, connector_id: str) -> AppProxyConnectorRow | None:
+        return next((row for row in self.connectors if row.connector.id == connector_id), None)
+
+    def movable_groups(self) -> list[ConnectorGroupRow]:
+        """The groups a connector may be moved to: applicationProxy ones only."""
+        return [row for row in self.groups if row.group.is_application_proxy]
+
+
+def app_proxy_tenant_get(*, graph: GraphClient, with_applications: bool = False) -> AppProxyTenant:
+    """Groups and connectors in a bounded number of round trips, however many groups there are.
+
+    One paged GET of the groups, one of the connectors, then every group's members (and
+    applications) through `$batch`, 20 per POST: 2 + ceil(groups / 20) requests for a tenant
+    of up to 100 groups and 100 connectors (twice the batches with applications).
+    """
+    groups = [
+        ConnectorGroup.from_graph(item)
+        for item in graph.iter_items(paths.CONNECTOR_GROUPS, params={"$top": PAGE_SIZE})
+    ]
+    connectors = [
+        AppProxyConnector.from_graph(item)
+        for item in graph.iter_items(paths.APP_PROXY_CONNECTORS, params={"$top": PAGE_SIZE})
+    ]
+    requests = [
+        BatchRequest(id=f"members-{index}", method="GET", url=paths.connector_group_members(g.id))
+        for index, g in enumerate(groups)
+    ]
+    if with_applications:
+        requests += [
+            BatchRequest(
+                id=f"applications-{index}",
+                method="GET",
+                url=f"{paths.connector_group_applications(g.id)}?$select=id",
+            )
+            for index, g in enumerate(groups)
+        ]
+    answers = graph.batch(requests) if requests else {}
+    group_of: dict[str, ConnectorGroup] = {}
+    member_ids: list[list[str]] = []
+    applications: list[int | None] = []
+    for index, group in enumerate(groups):
+        ids = [item.get("id", "") for item in _batch_items(graph, answers[f"members-{index}"])]
+        member_ids.append(ids)
+        group_of.update(dict.fromkeys(ids, group))
+        applications.append(
+            len(_batch_items(graph, answers[f"applications-{index}"]))
+            if with_applications
+            else None
+        )
+    by_id = {connector.id: connector for connector in connectors}
+    return AppProxyTenant(
+        groups=[
+            ConnectorGroupRow(
+                group=group,
+                connectors=tuple(by_id[i] for i in member_ids[index] if i in by_id),
+                applications=applications[index],
+            )
+            for index, group in enumerate(groups)
+        ],
+        connectors=[AppProxyConnectorRow(c, group_of.get(c.id)) for c in connectors],
+    )
+
+
+def _batch_items(graph: GraphClient, result: BatchResult) -> list[dict[str, Any]]:
+    """A batched collection's items, following its nextLink (a very large group) if it has one."""
+    if result.error is not None:
+        raise result.error
+    body = result.body if isinstance(result.body, dict) else {}
+    items = list(body.get("value") or [])
+    if next_link := body.get("@odata.nextLink"):
+        items += list(graph.iter_items(next_link))
+    return items
+
+
+APP_PROXY_SORT_KEYS: dict[str, Callable[[AppProxyConnectorRow], Any]] = {
+    "machineName": lambda row: row.connector.machine_name.lower(),
+    "externalIp": lambda row: _ip_key(row.connector.external_ip),
+    "status": lambda row: row.connector.status_label.lower(),
+    "version": lambda row: _version_key(row.connector.version),
+    "group": lambda row: row.group.name.lower() if row.group else "",
+}
+
+
+def _ip_key(value: str) -> tuple[int, int, str]:
+    """IPv4 before IPv6, numerically; unreadable values last, as text."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return (2, 0, value)
+    return (address.version == 6, int(address), "")
+
+
+def app_proxy_connector_list(
+    *,
+    tenant: AppProxyTenant,
+    search: str = "",
+    status: str = "",
+    group: str = "",
+    version: str = "",
+    sort: str = "machineName",
+    descending: bool = False,
+) -> list[AppProxyConnectorRow]:
+    """The tenant's connectors filtered and sorted here (Graph's $filter support varies)."""
+    needle = search.strip().lower()
+    rows = [
+        row
+        for row in tenant.connectors
+        if (not needle or needle in _app_proxy_searchable(row))
+        and (not status or row.connector.status == status)
+        and (not group or (row.group is not None and row.group.id == group))
+        and (not version or row.connector.version == version)
+    ]
+    key = APP_PROXY_SORT_KEYS.get(sort, APP_PROXY_SORT_KEYS["machineName"])
+    rows.sort(key=key, reverse=descending)  # type: ignore[arg-type]
+    return rows
+
+
+def _app_proxy_searchable(row: AppProxyConnectorRow) -> str:
+    parts = [row.connector.machine_name, row.connector.external_ip, row.connector.version]
+    return " ".join([*parts, row.group.name if row.group else ""]).lower()
+
+
+def app_proxy_connector_get(*, graph: GraphClient, connector_id: str) -> AppProxyConnector:
+    response = graph.get(paths.app_proxy_connector(connector_id))
+    return AppProxyConnector.from_graph(response.body or {})
+
+
+def app_proxy_connector_group_get(
+    *, graph: GraphClient, connector_id: str
+) -> ConnectorGroup | None:
+    """The group a connector is in (`memberOf`; Graph keeps a connector in exactly one)."""
+    items = graph.iter_items(paths.app_proxy_connector_member_of(connector_id))
+    return next((ConnectorGroup.from_graph(item) for item in items), None)
+
+
+def connector_group_get(*, graph: GraphClient, group_id: str) -> ConnectorGroup:
+    response = graph.get(paths.connector_group(group_id))
+    return ConnectorGroup.from_graph(response.body or {})
+
+
+def connector_group_row_get(*, graph: GraphClient, group_id: str) -> ConnectorGroupRow:
+    """One group with its connectors and applications' count: one `$batch` of three GETs."""
+    answers = graph.batch(
+        [
+            BatchRequest(id="group", method="GET", url=paths.connector_group(group_id)),
+            BatchRequest(id="members", method="GET", url=paths.connector_group_members(group_id)),
+            BatchRequest(
+                id="applications",
+                method="GET",
+                url=f"{paths.connector_group_applications(group_id)}?$select=id",
+            ),
+        ]
+    )
+    if answers["group"].error is not None:
+        raise answers["group"].error
+    return ConnectorGroupRow(
+        group=ConnectorGroup.from_graph(answers["group"].body or {}),
+        connectors=tuple(
+            AppProxyConnector.from_graph(item) for item in _batch_items(graph, answers["members"])
+        ),
+        applications=len(_batch_items(graph, answers["applications"])),
+    )

@@ -17,8 +17,13 @@ from connectors.editing import Changes, reviewed_update
 from connectors.graph.batch import BatchRequest
 from connectors.graph.client import GraphClient
 from connectors.graph.errors import GraphError
-from connectors.records import ExchangeConnector
-from connectors.selectors import exchange_connector_get
+from connectors.records import AppProxyConnector, ConnectorGroup, ExchangeConnector
+from connectors.selectors import (
+    app_proxy_connector_get,
+    connector_group_get,
+    connector_group_row_get,
+    exchange_connector_get,
+)
 
 
 def _exchange_target(connector_id: str = "", name: str = "") -> Target:
@@ -171,3 +176,138 @@ def exchange_connector_bulk_sync(
         )
         for write in writes
     ]
+
+
+# -- Application Proxy ----------------------------------------------------------------------------
+
+
+class ChangeRefused(Exception):
+    """A rule the dashboard checks before asking Graph refused the change; nothing was sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def app_proxy_connector_update(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    connector_id: str,
+    changes: Changes,
+    reason: str = "",
+) -> AppProxyConnector:
+    """PATCH the changed fields (one GET for the conflict check, one PATCH)."""
+    current = app_proxy_connector_get(graph=graph, connector_id=connector_id)
+    return AppProxyConnector.from_graph(
+        reviewed_update(
+            graph=graph,
+            actor=actor,
+            action=Action.APP_PROXY_CONNECTOR_UPDATE,
+            target_type=TargetType.APP_PROXY_CONNECTOR,
+            path=paths.app_proxy_connector(connector_id),
+            current=current,
+            changes=changes,
+            reason=reason,
+        )
+    )
+
+
+def app_proxy_connector_move(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    connector: AppProxyConnector,
+    from_group: ConnectorGroup | None,
+    to_group: ConnectorGroup,
+    reason: str = "",
+) -> None:
+    """Move a connector to another applicationProxy group: POST memberOf/$ref (201 or 204)."""
+    if not to_group.is_application_proxy:
+        raise ChangeRefused(
+            f"{to_group.display_name} is a {to_group.type_label} group: connectors can only be "
+            "moved to Application Proxy groups."
+        )
+    with audited_graph_write(
+        actor=actor,
+        action=Action.APP_PROXY_CONNECTOR_MOVE,
+        target=Target(
+            type=TargetType.APP_PROXY_CONNECTOR, id=connector.id, name=connector.display_name
+        ),
+        before={"memberOf": _group_ref(from_group)} if from_group else {},
+        after={"memberOf": _group_ref(to_group)},
+        reason=reason,
+    ) as write:
+        response = graph.post(
+            paths.app_proxy_connector_member_of_ref(connector.id),
+            json={"@odata.id": graph.url_for(paths.connector_group(to_group.id))},
+            client_request_id=write.correlation_id,
+        )
+        write.report(response)
+
+
+def _group_ref(group: ConnectorGroup) -> dict[str, str]:
+    return {"id": group.id, "name": group.name}
+
+
+def _group_target(group_id: str = "", name: str = "") -> Target:
+    return Target(type=TargetType.CONNECTOR_GROUP, id=group_id, name=name)
+
+
+def connector_group_create(
+    *, graph: GraphClient, actor: Actor, name: str, region: str = "", reason: str = ""
+) -> ConnectorGroup:
+    body = {"name": name, **({"region": region} if region else {})}
+    with audited_graph_write(
+        actor=actor,
+        action=Action.CONNECTOR_GROUP_CREATE,
+        target=_group_target(name=name),
+        after=body,
+        reason=reason,
+    ) as write:
+        response = graph.post(
+            paths.CONNECTOR_GROUPS, json=body, client_request_id=write.correlation_id
+        )
+        created = ConnectorGroup.from_graph(response.body or {})
+        write.report(response, target_id=created.id)
+    return created
+
+
+def connector_group_update(
+    *, graph: GraphClient, actor: Actor, group_id: str, changes: Changes, reason: str = ""
+) -> ConnectorGroup:
+    """Rename or re-region (the region only while the group is empty: Graph refuses otherwise)."""
+    current = connector_group_get(graph=graph, group_id=group_id)
+    return ConnectorGroup.from_graph(
+        reviewed_update(
+            graph=graph,
+            actor=actor,
+            action=Action.CONNECTOR_GROUP_UPDATE,
+            target_type=TargetType.CONNECTOR_GROUP,
+            path=paths.connector_group(group_id),
+            current=current,
+            changes=changes,
+            reason=reason,
+        )
+    )
+
+
+def connector_group_delete(
+    *, graph: GraphClient, actor: Actor, group_id: str, reason: str = ""
+) -> ConnectorGroup:
+    """Delete an empty, non-default group; otherwise `ChangeRefused` and nothing is sent."""
+    row = connector_group_row_get(graph=graph, group_id=group_id)
+    if refusal := row.delete_refusal:
+        raise ChangeRefused(refusal)
+    with audited_graph_write(
+        actor=actor,
+        action=Action.CONNECTOR_GROUP_DELETE,
+        target=_group_target(group_id, row.group.name),
+        before=row.group.graph_values(),
+        reason=reason,
+    ) as write:
+        response = graph.delete(
+            paths.connector_group(group_id), client_request_id=write.correlation_id
+        )
+        write.report(response)
+    return row.group

@@ -14,6 +14,7 @@ from dashboard.roles import Role
 NAVIGATION: list[tuple[str, str]] = [
     ("Overview", "overview"),
     ("Exchange connectors", "exchange:list"),
+    ("App Proxy", "app_proxy:list"),
     ("Audit log", "audit:list"),
 ]
 

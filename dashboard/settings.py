@@ -81,6 +81,8 @@ GRAPH_SCOPES = [
     "https://graph.microsoft.com/DeviceManagementServiceConfig.ReadWrite.All",
     "https://graph.microsoft.com/DeviceManagementApps.Read.All",
 ]
+# Asked for only when a user first opens the App Proxy pages (incremental consent).
+APP_PROXY_GRAPH_SCOPES = ["https://graph.microsoft.com/Directory.ReadWrite.All"]
 # Role given to a user whose ID token carries no dashboard role.
 DEFAULT_ROLE = os.environ.get("DEFAULT_ROLE", "Dashboard.Reader")
 # Every change must give a reason (else the reason is optional).

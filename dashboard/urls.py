@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import include, path
 
+from connectors import app_proxy_urls
 from dashboard import auth_views, views
 
 auth_patterns = (
@@ -21,6 +22,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include(auth_patterns)),
     path("exchange-connectors/", include("connectors.urls")),
+    path("app-proxy/connectors/", include(app_proxy_urls.connector_patterns)),
+    path("app-proxy/groups/", include(app_proxy_urls.group_patterns)),
     path("audit/", include("audit.urls")),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -16,6 +17,12 @@ class HtmxHttpRequest(HttpRequest):
 def graph_for(request: HttpRequest) -> GraphClient:
     """The signed-in user's Graph client (tokens from the session's MSAL cache)."""
     return graph_client_for_session(request.session)
+
+
+def app_proxy_graph_for(request: HttpRequest) -> GraphClient:
+    """The user's Graph client for the App Proxy pages: `Directory.ReadWrite.All`, asked for the
+    first time the user opens them (incremental consent through sign-in when not yet granted)."""
+    return graph_client_for_session(request.session, scopes=settings.APP_PROXY_GRAPH_SCOPES)
 
 
 def page_or_partial(request: HtmxHttpRequest, template: str, partial: str) -> str:

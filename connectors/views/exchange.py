@@ -71,8 +71,8 @@ def exchange_connector_list(request: HtmxHttpRequest) -> HttpResponse:
     context |= {
         "page": page,
         "rows": page.object_list,
-        "query": query_without(request, "page", "format"),
-        "columns": sort_columns(request, COLUMNS, form.current_sort()),
+        "query": query_without(request.GET, "page", "format"),
+        "columns": sort_columns(request.GET, COLUMNS, form.current_sort()),
         "filtered": any(form.cleaned_data.get(name) for name in ("q", "status", "type", "health")),
     }
     return render(request, page_or_partial(request, LIST, "results"), context)

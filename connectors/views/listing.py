@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.http import HttpRequest
+from django.http import QueryDict
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,13 @@ class SortColumn:
 
 
 def sort_columns(
-    request: HttpRequest, columns: Sequence[tuple[str, str]], sort: str
+    state: QueryDict, columns: Sequence[tuple[str, str]], sort: str
 ) -> list[SortColumn]:
     """Each (key, label) column links to the list sorted by it (again: the other direction)."""
     current, descending = sort.lstrip("-"), sort.startswith("-")
     headers = []
     for key, label in columns:
-        query = request.GET.copy()
+        query = state.copy()
         query.pop("page", None)
         query.pop("format", None)
         query["sort"] = f"-{key}" if key == current and not descending else key
@@ -37,9 +37,9 @@ def sort_columns(
     return headers
 
 
-def query_without(request: HttpRequest, *names: str) -> str:
-    """The current query string without `names` (e.g. to build page and CSV links on it)."""
-    query = request.GET.copy()
+def query_without(state: QueryDict, *names: str) -> str:
+    """The list's query string without `names` (e.g. to build page and CSV links on it)."""
+    query = state.copy()
     for name in names:
         query.pop(name, None)
     return query.urlencode()

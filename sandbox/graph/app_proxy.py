@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -12,7 +13,7 @@ from django.http import HttpResponse
 
 from sandbox.graph import activity, odata
 from sandbox.graph.context import GraphRequest
-from sandbox.graph.entities import APP_PROXY_CONNECTOR, CONNECTOR_GROUP, to_graph
+from sandbox.graph.entities import APP_PROXY_CONNECTOR, APPLICATION, CONNECTOR_GROUP, to_graph
 from sandbox.graph.responses import GraphError, bad_request, no_content
 from sandbox.graph.validation import entity_changes, json_object, non_empty
 from sandbox.models import AppProxyConnector, ConnectorGroup, ConnectorGroupType
@@ -192,6 +193,20 @@ def group_members(req: GraphRequest, group_id: str) -> HttpResponse:
     group = _group(group_id)
     items = _connector_items(group.members.all())
     return odata.collection_response(req, APP_PROXY_CONNECTOR, items, "connectors")
+
+
+def group_applications(req: GraphRequest, group_id: str) -> HttpResponse:
+    """The group's published applications: stand-ins, as many as its `application_count`."""
+    group = _group(group_id)
+    items = [
+        {
+            "@odata.type": APPLICATION.odata_type,
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{group.id}/applications/{number}")),
+            "displayName": f"{group.name} app {number}",
+        }
+        for number in range(1, group.application_count + 1)
+    ]
+    return odata.collection_response(req, APPLICATION, items, "applications")
 
 
 def group_add_member(req: GraphRequest, group_id: str) -> HttpResponse:

@@ -125,6 +125,13 @@ CONNECTOR_GROUP = EntityType(
     ),
 )
 
+# Published applications are not modelled, only counted per group: a group's `applications`
+# are that many stand-ins with an id and a name.
+APPLICATION = EntityType(
+    "application",
+    (_ID, Property("displayName", "display_name", writable=Writable.NEVER)),
+)
+
 AUDIT_EVENT = EntityType(
     "auditEvent",
     tuple(

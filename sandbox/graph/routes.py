@@ -102,6 +102,10 @@ ROUTES: tuple[Route, ...] = (
         GET=Endpoint(app_proxy.group_members, APP_PROXY),
     ),
     route(
+        rf"{APP_PROXY_GROUPS}/(?P<group_id>{ID})/applications",
+        GET=Endpoint(app_proxy.group_applications, APP_PROXY),
+    ),
+    route(
         rf"{APP_PROXY_GROUPS}/(?P<group_id>{ID})/members/\$ref",
         POST=Endpoint(app_proxy.group_add_member, APP_PROXY),
     ),

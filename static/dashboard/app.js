@@ -33,6 +33,11 @@
       if (dialog && !dialog.open) dialog.showModal();
     }
   });
+  // A response that finished the dialog's job asks for it to close (HX-Trigger "dialog:close").
+  document.addEventListener("dialog:close", function () {
+    var dialog = document.getElementById("dialog");
+    if (dialog && dialog.open) dialog.close();
+  });
   document.addEventListener("click", function (event) {
     var close = event.target.closest("[data-close-dialog]");
     var dialog = document.getElementById("dialog");
