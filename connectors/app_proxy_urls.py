@@ -1,4 +1,4 @@
-"""URLs of the App Proxy pages: connectors at /app-proxy/connectors/, groups at /app-proxy/groups/."""
+"""URLs of the App Proxy pages: connectors (/app-proxy/connectors/), groups (/app-proxy/groups/)."""
 
 from __future__ import annotations
 
