@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -40,11 +41,18 @@ def _sign_in_error(request: HttpRequest, error: identity.SignInError) -> HttpRes
 @require_GET
 def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.GET.get("next"))
+    # Incremental consent: only permissions the dashboard asks for later, never others.
+    scopes = [
+        scope
+        for scope in request.GET.get("scopes", "").split()
+        if scope in settings.APP_PROXY_GRAPH_SCOPES
+    ]
     try:
         auth_uri = identity.start_sign_in(
             request.session,
             redirect_uri=request.build_absolute_uri(reverse("auth:callback")),
             next_url=next_url,
+            **({"scopes": scopes, "prompt": "consent"} if scopes else {}),
         )
     except identity.SignInError as error:
         return _sign_in_error(request, error)

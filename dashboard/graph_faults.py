@@ -7,10 +7,12 @@ through sign-in when no token could be had.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Sequence
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -88,7 +90,9 @@ def graph_fault_response(
     request: HttpRequest, error: GraphError, *, title: str = "Graph request failed"
 ) -> HttpResponse:
     if isinstance(error, GraphAuthError):
-        return sign_in_again(request)
+        # Scopes beyond the sign-in's: incremental consent (e.g. the App Proxy pages).
+        extra = [scope for scope in error.scopes if scope not in settings.GRAPH_SCOPES]
+        return sign_in_again(request, scopes=extra)
     message = graph_fault_message(error)
     status = fault_status(error)
     if getattr(request, "htmx", False):
@@ -109,18 +113,24 @@ def graph_fault_response(
     return response
 
 
-def sign_in_again(request: HttpRequest) -> HttpResponse:
-    """Through sign-in, then back to the page the user was on.
+def sign_in_again(request: HttpRequest, *, scopes: Sequence[str] = ()) -> HttpResponse:
+    """Through sign-in (asking for `scopes` too, if any), then back to the page the user was on.
 
     For htmx that is the page, not the fragment's URL; after a POST it is the page the form was
     on (a GET of the POST's URL would only answer 405).
     """
     if getattr(request, "htmx", False):
         current = request.htmx.current_url_abs_path or request.get_full_path()
-        return HttpResponseClientRedirect(redirect_to_login(current).url)
+        return HttpResponseClientRedirect(_with_scopes(redirect_to_login(current), scopes).url)
     if request.method in {"GET", "HEAD"}:
-        return redirect_to_login(request.get_full_path())
-    return redirect_to_login(_referring_page(request))
+        return _with_scopes(redirect_to_login(request.get_full_path()), scopes)
+    return _with_scopes(redirect_to_login(_referring_page(request)), scopes)
+
+
+def _with_scopes(response: HttpResponseRedirect, scopes: Sequence[str]) -> HttpResponseRedirect:
+    if scopes:
+        response["Location"] += "&" + urlencode({"scopes": " ".join(scopes)})
+    return response
 
 
 def _current_page(request: HttpRequest) -> str:

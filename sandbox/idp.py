@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sandbox import device_code, on_behalf_of, tokens
+from sandbox import consent, device_code, on_behalf_of, tokens
 from sandbox.directory import DEMO_USERS, demo_user
 from sandbox.models import AuthorizationCode, RefreshToken
 from sandbox.oauth import OIDC_SCOPES, oauth_error, token_response
@@ -168,6 +168,8 @@ def authorize(request: HttpRequest, tenant: str) -> HttpResponse:
             },
             status=400,
         )
+    if consent_screen := consent.ask(request, user=user, client_id=client_id, tenant=tenant):
+        return consent_screen
     code = tokens.new_secret()
     AuthorizationCode.objects.create(
         code_hash=tokens.token_hash(code),
@@ -279,6 +281,9 @@ def _redeem_refresh_token(
                 "invalid_grant",
                 "AADSTS700082: The refresh token has expired or was revoked. Sign in again.",
             )
+        # Refused before the rotation: the refresh token still serves what was consented.
+        if refusal := consent.refresh_refusal(stored.upn, client_id, form.get("scope", "")):
+            return refusal
         stored.revoked_at = timezone.now()  # rotated: each refresh token works once
         stored.save(update_fields=["revoked_at"])
     user = demo_user(stored.upn)

@@ -183,3 +183,23 @@ class RequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} → {self.status}"
+
+
+class Consent(models.Model):
+    """A delegated Graph permission a user consented to for one application (incremental consent).
+
+    Permissions an administrator granted for the whole tenant need no row (sandbox.consent).
+    """
+
+    upn = models.CharField(max_length=255)
+    client_id = models.CharField(max_length=64)
+    scope = models.CharField(max_length=255)  # short form, e.g. Directory.ReadWrite.All
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upn", "client_id", "scope"], name="consent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upn} → {self.scope}"

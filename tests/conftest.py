@@ -36,6 +36,14 @@ def sign_in(client: Client, upn: str, next_url: str = "/") -> Client:
     return client
 
 
+def consent_to(upn: str, scopes: list[str]) -> None:
+    """Record that `upn` consented to `scopes` for the dashboard, as the sandbox's consent screen
+    does (sandbox.consent); tests that walk the consent screen itself do not use this."""
+    from sandbox import consent
+
+    consent.grant(upn, settings.ENTRA_CLIENT_ID, consent.graph_permissions(" ".join(scopes)))
+
+
 @pytest.fixture
 def signed_in_client(db: None) -> Callable[[str], Client]:
     def make(upn: str) -> Client:
@@ -65,6 +73,7 @@ def graph_token(signed_in_client: Callable[[str], Client]) -> Callable[..., str]
 
     def make(upn: str = ADMIN, scopes: list[str] | None = None) -> str:
         client = signed_in_client(upn)
+        consent_to(upn, scopes or [])
         return identity.acquire_token(client.session, scopes or settings.GRAPH_SCOPES)
 
     return make
