@@ -258,7 +258,9 @@ def acquire_token_on_behalf_of(
         cache.deserialize(serialized)
     try:
         app = _app(cache)
-        result = app.acquire_token_on_behalf_of(assertion, scopes)
+        result = _cached_for(app, oid, scopes) if not force_refresh else None
+        if result is None:
+            result = app.acquire_token_on_behalf_of(assertion, scopes)
     except IdentityProviderUnavailable as exc:
         raise TokenUnavailable(scopes, exc.message) from exc
     except requests.RequestException as exc:
@@ -269,3 +271,16 @@ def acquire_token_on_behalf_of(
     if cache.has_state_changed:
         django_cache.set(key, cache.serialize(), timeout=24 * 3600)
     return result["access_token"]
+
+
+def _cached_for(
+    app: msal.ConfidentialClientApplication, oid: str, scopes: list[str]
+) -> dict[str, Any] | None:
+    """The user's Graph token from an earlier On-Behalf-Of answer (MSAL's OBO call itself always
+    goes to the network), refreshed silently when it has expired."""
+    for account in app.get_accounts():
+        if account.get("local_account_id") == oid or account["home_account_id"].startswith(oid):
+            result = app.acquire_token_silent(scopes, account)
+            if result and "access_token" in result:
+                return result
+    return None

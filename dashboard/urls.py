@@ -21,6 +21,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include(auth_patterns)),
+    path("api/", include(("dashboard.api.urls", "api"))),
     path("exchange-connectors/", include("connectors.urls")),
     path("app-proxy/connectors/", include(app_proxy_urls.connector_patterns)),
     path("app-proxy/groups/", include(app_proxy_urls.group_patterns)),

@@ -80,10 +80,9 @@ def token_response(
     client_id: str,
     scope: str,
     nonce: str = "",
-    with_id_token: bool = True,
 ) -> JsonResponse:
     """Tokens for `user`: an access token for the scope's resource, a refresh token (rotated on
-    use) and, for a sign-in, an ID token and client_info."""
+    use), an ID token and client_info."""
     try:
         resource = requested_resource(scope)
     except InvalidScope as exc:
@@ -116,12 +115,9 @@ def token_response(
         "ext_expires_in": lifetime,
         "access_token": access_token,
         "refresh_token": refresh,
+        "id_token": tokens.id_token(user=user, tenant_id=tenant, client_id=client_id, nonce=nonce),
+        "client_info": tokens.client_info(user=user, tenant_id=tenant),
     }
-    if with_id_token:
-        body["id_token"] = tokens.id_token(
-            user=user, tenant_id=tenant, client_id=client_id, nonce=nonce
-        )
-        body["client_info"] = tokens.client_info(user=user, tenant_id=tenant)
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
     return response

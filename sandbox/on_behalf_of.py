@@ -33,5 +33,4 @@ def redeem(tenant: str, form: Any, client_id: str) -> JsonResponse:
         user=user,
         client_id=client_id,
         scope=form.get("scope", ""),
-        with_id_token=False,
     )

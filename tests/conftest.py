@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
-from dashboard import identity
+from dashboard import api_tokens, identity
 
 ADMIN = "admin@sandbox.example"
 OPERATOR = "operator@sandbox.example"
@@ -17,9 +18,12 @@ LIMITED = "limited@sandbox.example"
 
 
 @pytest.fixture(autouse=True)
-def fresh_msal_http_cache() -> Iterator[None]:
-    """MSAL caches discovery (24 h) and failed token POSTs (60 s): each test starts clean."""
+def fresh_caches() -> Iterator[None]:
+    """Each test starts clean: MSAL caches discovery (24 h) and failed token POSTs (60 s), the
+    API keeps the tenant's keys, Django's cache holds On-Behalf-Of token caches."""
     identity._HTTP_CACHE.clear()
+    api_tokens._cache.clear()
+    cache.clear()
     yield
     identity._HTTP_CACHE.clear()
 

@@ -21,7 +21,8 @@ PUBLIC_PREFIXES = ("/healthz", "/auth/", "/sandbox/")
 def every_url(patterns: list | None = None, prefix: str = "/") -> Iterator[str]:
     """A concrete URL for every pattern of the root URLconf (converters filled in)."""
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
-        route = prefix + re.sub(r"<(?:\w+:)?\w+>", "x1", str(entry.pattern)).lstrip("^").rstrip("$")
+        pattern = re.sub(r"<int:\w+>", "1", str(entry.pattern))
+        route = prefix + re.sub(r"<(?:\w+:)?\w+>", "x1", pattern).lstrip("^").rstrip("$")
         if isinstance(entry, URLResolver):
             yield from every_url(entry.url_patterns, route)
         elif isinstance(entry, URLPattern):

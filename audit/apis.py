@@ -1,0 +1,202 @@
+"""The audit log and Intune's audit events over the JSON API (read-only, any role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.exports import audit_csv_chunks
+from audit.forms import AuditFilterForm, IntuneFilterForm
+from audit.models import AuditEntry
+from audit.selectors import (
+    audit_action_list,
+    audit_entry_get,
+    intune_audit_activity_types,
+    intune_audit_categories,
+    intune_audit_event_page,
+    intune_next_link_is_ours,
+)
+from connectors.apis.common import PageQuerySerializer, graph_for, page_serializer, paged
+from dashboard.api.forms import query_parameters, validated
+from dashboard.api.permissions import IsReader
+
+TAG = ["Audit log"]
+PAGING = {"page", "page_size"}
+
+
+class AuditActionOutputSerializer(serializers.Serializer):
+    """One action: the attempt joined with its outcome (none yet: outcome "unknown")."""
+
+    id = serializers.IntegerField()
+    time = serializers.DateTimeField(source="created_at")
+    correlationId = serializers.UUIDField(source="correlation_id")  # noqa: N815
+    actor = serializers.SerializerMethodField()
+    tenantId = serializers.CharField(source="tenant_id")  # noqa: N815
+    action = serializers.CharField()
+    target = serializers.SerializerMethodField()
+    before = serializers.DictField()
+    after = serializers.DictField()
+    reason = serializers.CharField()
+    outcome = serializers.CharField(source="shown_outcome")
+    graph = serializers.SerializerMethodField()
+    channel = serializers.CharField()
+    clientIp = serializers.CharField(source="client_ip")  # noqa: N815
+
+    def get_actor(self, entry: AuditEntry) -> dict[str, str]:
+        return {"oid": entry.actor_oid, "upn": entry.actor_upn, "name": entry.actor_name}
+
+    def get_target(self, entry: AuditEntry) -> dict[str, str]:
+        outcome = _outcome_entry(entry)
+        return {
+            "type": entry.target_type,
+            "id": entry.target_id or (outcome.target_id if outcome else ""),
+            "name": entry.target_name,
+        }
+
+    def get_graph(self, entry: AuditEntry) -> dict[str, Any]:
+        outcome = _outcome_entry(entry) or entry
+        return {
+            "status": outcome.graph_status,
+            "code": outcome.graph_code,
+            "requestId": outcome.graph_request_id,
+            "error": outcome.error_message,
+        }
+
+
+def _outcome_entry(entry: AuditEntry) -> AuditEntry | None:
+    return getattr(entry, "outcome_entry", None)
+
+
+def _audit_filters(request: Request) -> AuditFilterForm:
+    params = {k: v for k, v in request.query_params.items() if k not in PAGING | {"format"}}
+    return validated(AuditFilterForm, params)
+
+
+class AuditEntryListApi(APIView):
+    permission_classes = [IsReader]
+    OutputSerializer = page_serializer(AuditActionOutputSerializer, "AuditActionPage")
+
+    @extend_schema(
+        operation_id="audit_entry_list",
+        tags=TAG,
+        parameters=[*query_parameters(AuditFilterForm), PageQuerySerializer],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        form = _audit_filters(request)
+        query = PageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows, facts = paged(audit_action_list(filters=form.filters()), query.validated_data)
+        return Response({**facts, "results": AuditActionOutputSerializer(rows, many=True).data})
+
+
+class AuditEntryGetApi(APIView):
+    permission_classes = [IsReader]
+
+    @extend_schema(operation_id="audit_entry_get", tags=TAG, responses=AuditActionOutputSerializer)
+    def get(self, request: Request, entry_id: int) -> Response:
+        entry = audit_entry_get(entry_id=entry_id)
+        if entry is None:
+            raise NotFound("No audit entry with this id.")
+        action = audit_action_list().filter(pk=entry.attempt_id or entry.pk).first()
+        return Response(AuditActionOutputSerializer(action or entry).data)
+
+
+class AuditEntryCsvApi(APIView):
+    permission_classes = [IsReader]
+
+    @extend_schema(
+        operation_id="audit_entry_csv",
+        tags=TAG,
+        parameters=query_parameters(AuditFilterForm),
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        form = _audit_filters(request)
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response = StreamingHttpResponse(
+            audit_csv_chunks(audit_action_list(filters=form.filters())),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
+        return response
+
+
+class IntuneAuditEventOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    displayName = serializers.CharField(source="display_name")  # noqa: N815
+    activity = serializers.CharField()
+    activityType = serializers.CharField(source="activity_type")  # noqa: N815
+    activityOperationType = serializers.CharField(source="activity_operation_type")  # noqa: N815
+    activityResult = serializers.CharField(source="activity_result")  # noqa: N815
+    activityDateTime = serializers.DateTimeField(source="activity_date_time", allow_null=True)  # noqa: N815
+    category = serializers.CharField()
+    componentName = serializers.CharField(source="component_name")  # noqa: N815
+    correlationId = serializers.CharField(source="correlation_id")  # noqa: N815
+    actor = serializers.SerializerMethodField()
+
+    def get_actor(self, event: Any) -> str:
+        return event.actor.display
+
+
+class IntuneAuditEventListApi(APIView):
+    permission_classes = [IsReader]
+
+    @extend_schema_serializer(component_name="IntuneAuditEventPage")
+    class OutputSerializer(serializers.Serializer):
+        results = IntuneAuditEventOutputSerializer(many=True)
+        next = serializers.CharField(
+            allow_null=True, help_text="Pass as `next` for the following page."
+        )
+
+    @extend_schema(
+        operation_id="intune_audit_event_list",
+        tags=TAG,
+        parameters=[
+            OpenApiParameter("date_from", OpenApiTypes.DATE, required=False),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, required=False),
+            OpenApiParameter("category", str, required=False),
+            OpenApiParameter("activity_type", str, required=False),
+            OpenApiParameter("next", str, required=False),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        graph = graph_for(request)
+        categories = intune_audit_categories(graph=graph)
+        category = request.query_params.get("category", "")
+        activity_types = (
+            intune_audit_activity_types(graph=graph, category=category)
+            if category in categories
+            else []
+        )
+        form = validated(
+            IntuneFilterForm,
+            {k: v for k, v in request.query_params.items() if k != "page"},
+            categories=categories,
+            activity_types=activity_types,
+            next_link_allowed=lambda link: intune_next_link_is_ours(graph=graph, next_link=link),
+        )
+        page = intune_audit_event_page(
+            graph=graph, filters=form.filters(), next_link=form.cleaned_data["next"]
+        )
+        return Response(
+            {
+                "results": IntuneAuditEventOutputSerializer(page.events, many=True).data,
+                "next": page.next_link,
+            }
+        )

@@ -1,0 +1,1 @@
+"""The connector operations as JSON API views (thin: the services and selectors do the work)."""

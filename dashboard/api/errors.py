@@ -1,0 +1,97 @@
+"""The one place API errors take their shape: `{"message": "...", "extra": {...}}`.
+
+Graph's failures keep Graph's code and request id in `extra`; throttling passes Graph's wait on as
+`Retry-After`. A connector edit that lost a race answers 409 with both versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from connectors.editing import EditConflict
+from connectors.graph.errors import (
+    GraphAuthError,
+    GraphBadRequest,
+    GraphError,
+    GraphNotFound,
+    GraphPermissionError,
+    GraphThrottled,
+    GraphTimeout,
+    GraphUnavailable,
+)
+from dashboard.graph_faults import graph_fault_message
+
+
+def graph_status(error: GraphError) -> int:
+    """Graph's refusals keep their meaning; Graph's failures become 502/503/504."""
+    if isinstance(error, GraphAuthError):
+        return status.HTTP_401_UNAUTHORIZED
+    if isinstance(error, GraphPermissionError):
+        return status.HTTP_403_FORBIDDEN
+    if isinstance(error, GraphNotFound):
+        return status.HTTP_404_NOT_FOUND
+    if isinstance(error, GraphBadRequest):
+        return error.status if error.status in {400, 409, 412, 422} else 400
+    if isinstance(error, GraphThrottled):
+        return status.HTTP_503_SERVICE_UNAVAILABLE
+    if isinstance(error, GraphTimeout):
+        return status.HTTP_504_GATEWAY_TIMEOUT
+    if isinstance(error, GraphUnavailable) and error.status == 503:
+        return status.HTTP_503_SERVICE_UNAVAILABLE
+    return status.HTTP_502_BAD_GATEWAY
+
+
+def _graph_response(error: GraphError) -> Response:
+    extra: dict[str, Any] = {
+        "graph_status": error.status,
+        "graph_code": error.code,
+        "graph_request_id": error.request_id,
+        "client_request_id": error.client_request_id,
+    }
+    if isinstance(error, GraphPermissionError) and error.required_permission:
+        extra["required_permission"] = error.required_permission
+    response = Response(
+        {"message": graph_fault_message(error), "extra": extra}, graph_status(error)
+    )
+    if isinstance(error, GraphThrottled) and error.retry_after:
+        response["Retry-After"] = str(max(1, round(error.retry_after)))
+    if isinstance(error, GraphAuthError):
+        response["WWW-Authenticate"] = 'Bearer realm="api", error="invalid_token"'
+    return response
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, GraphError):
+        return _graph_response(exc)
+    if isinstance(exc, EditConflict):
+        return Response(
+            {
+                "message": str(exc),
+                "extra": {
+                    "fields": {
+                        name: {"expected": opened, "in_graph": now, "yours": new}
+                        for name, (opened, now, new) in exc.fields.items()
+                    }
+                },
+            },
+            status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "message": "The request has invalid fields.",
+            "extra": {"fields": exc.detail},
+        }
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        response.data = {"message": str(detail), "extra": {}}
+    return response
