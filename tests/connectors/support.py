@@ -17,3 +17,12 @@ def graph_calls(method: str | None = None, contains: str = "") -> list[RequestLo
 
 def forget_graph_calls() -> None:
     RequestLog.objects.all().delete()
+
+
+def writes() -> list[RequestLog]:
+    """The Graph writes the sandbox answered (anything but GET, $batch POSTs of reads aside)."""
+    return [
+        call
+        for call in RequestLog.objects.exclude(method="GET")
+        if not call.path.endswith("/$batch")
+    ]
