@@ -109,7 +109,8 @@ class AuditEntryGetApi(APIView):
 
     @extend_schema(operation_id="audit_entry_get", tags=TAG, responses=AuditActionOutputSerializer)
     def get(self, request: Request, entry_id: int) -> Response:
-        entry = audit_entry_get(entry_id=entry_id)
+        # Past the column's range no entry can exist (and the database would refuse the query).
+        entry = audit_entry_get(entry_id=entry_id) if 0 < entry_id < 2**63 else None
         if entry is None:
             raise NotFound("No audit entry with this id.")
         action = audit_action_list().filter(pk=entry.attempt_id or entry.pk).first()

@@ -30,3 +30,5 @@ urlpatterns = [
 
 if settings.SANDBOX_MODE:
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))
+
+handler404 = "dashboard.views.not_found"

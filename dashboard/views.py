@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 
 @require_GET
@@ -35,3 +36,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 in the caller's terms: the API's JSON error shape under /api/, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "No such API URL.", "extra": {}}, status=404)
+    return page_not_found(request, exception)

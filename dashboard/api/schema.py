@@ -23,3 +23,35 @@ class EntraBearerScheme(OpenApiAuthenticationExtension):
                 "for scripts)."
             ),
         }
+
+
+ERROR_RESPONSES = {
+    "400": "Invalid input: `extra.fields` names each bad field.",
+    "401": "No or bad credentials (see the WWW-Authenticate header).",
+    "403": "The dashboard role, or Graph (`extra.required_permission`), refuses this.",
+    "404": "No such object.",
+    "409": "The object changed in Graph meanwhile, or Graph refused the change as a conflict.",
+    "502": "Graph failed or could not be reached (`extra.graph_request_id`).",
+    "503": "Graph is throttling or unavailable; see Retry-After.",
+    "504": "Graph did not answer in time; a write may or may not have been applied.",
+}
+
+
+def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation documents the one error shape."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = {
+        "type": "object",
+        "required": ["message", "extra"],
+        "properties": {
+            "message": {"type": "string"},
+            "extra": {"type": "object", "additionalProperties": True},
+        },
+    }
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(code, {"description": description, "content": error})
+    return result
