@@ -15,7 +15,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from audit.models import TargetType
-from audit.selectors import AuditFilters, audit_action_list
 from audit.services import Actor
 from connectors import selectors, services
 from connectors.forms import (
@@ -26,7 +25,12 @@ from connectors.forms import (
 )
 from connectors.graph.errors import GraphError
 from connectors.selectors import MIN_ACTIVE_PER_GROUP, AppProxyTenant
-from connectors.views.common import HtmxHttpRequest, app_proxy_graph_for, page_or_partial
+from connectors.views.common import (
+    HtmxHttpRequest,
+    app_proxy_graph_for,
+    change_history,
+    page_or_partial,
+)
 from connectors.views.csv_export import csv_response
 from connectors.views.editing import EditFlow, reviewed_edit
 from connectors.views.listing import query_without, sort_columns
@@ -130,20 +134,13 @@ def app_proxy_connector_detail(request: HtmxHttpRequest, connector_id: str) -> H
         group = selectors.app_proxy_connector_group_get(graph=graph, connector_id=connector_id)
     except GraphError as error:
         return graph_fault_response(request, error, title="Could not read the App Proxy connector")
-    history = audit_action_list(
-        filters=AuditFilters(target_type=TargetType.APP_PROXY_CONNECTOR, target_id=connector_id)
-    )
     return render(
         request,
         DETAIL,
         {
             "connector": connector,
             "group": group,
-            "recent_changes": history[:10],
-            "history_url": (
-                f"{reverse('audit:list')}?target_type={TargetType.APP_PROXY_CONNECTOR}"
-                f"&target_id={connector_id}"
-            ),
+            **change_history(TargetType.APP_PROXY_CONNECTOR, connector_id),
         },
     )
 

@@ -6,17 +6,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.models import TargetType
-from audit.selectors import AuditFilters, audit_action_list
 from audit.services import Actor
 from connectors import selectors, services
 from connectors.forms import ConnectorGroupEditForm, ConnectorGroupForm
 from connectors.graph.errors import GraphError
-from connectors.views.common import HtmxHttpRequest, app_proxy_graph_for, page_or_partial
+from connectors.views.common import (
+    HtmxHttpRequest,
+    app_proxy_graph_for,
+    change_history,
+    page_or_partial,
+)
 from connectors.views.editing import EditFlow, reviewed_edit
 from dashboard.graph_faults import graph_fault_response
 from dashboard.roles import Role, role_required
@@ -81,9 +84,6 @@ def connector_group_detail(request: HtmxHttpRequest, group_id: str) -> HttpRespo
         )
     except GraphError as error:
         return graph_fault_response(request, error, title="Could not read the connector group")
-    history = audit_action_list(
-        filters=AuditFilters(target_type=TargetType.CONNECTOR_GROUP, target_id=group_id)
-    )
     return render(
         request,
         DETAIL,
@@ -91,11 +91,7 @@ def connector_group_detail(request: HtmxHttpRequest, group_id: str) -> HttpRespo
             "row": row,
             "group": row.group,
             "min_active": selectors.MIN_ACTIVE_PER_GROUP,
-            "recent_changes": history[:10],
-            "history_url": (
-                f"{reverse('audit:list')}?target_type={TargetType.CONNECTOR_GROUP}"
-                f"&target_id={group_id}"
-            ),
+            **change_history(TargetType.CONNECTOR_GROUP, group_id),
         },
     )
 

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -28,7 +27,7 @@ from connectors.forms import (
 )
 from connectors.graph.errors import GraphError
 from connectors.records import ExchangeConnector, parse_graph_datetime
-from connectors.views.common import HtmxHttpRequest, graph_for, page_or_partial
+from connectors.views.common import HtmxHttpRequest, change_history, graph_for, page_or_partial
 from connectors.views.csv_export import csv_response
 from connectors.views.editing import EditFlow, reviewed_edit
 from connectors.views.listing import query_without, sort_columns
@@ -113,9 +112,6 @@ def exchange_connector_detail(request: HtmxHttpRequest, connector_id: str) -> Ht
     row = selectors.ExchangeConnectorRow.of(connector, timezone.now())
     if request.htmx and request.GET.get("fragment") == "row":
         return render(request, f"{LIST}#row", {"row": row})
-    history = audit_action_list(
-        filters=AuditFilters(target_type=TargetType.EXCHANGE_CONNECTOR, target_id=connector_id)
-    )
     syncs = list(
         audit_action_list(
             filters=AuditFilters(
@@ -137,21 +133,13 @@ def exchange_connector_detail(request: HtmxHttpRequest, connector_id: str) -> Ht
             )
             if requested
             else None,
-            "recent_changes": history[:10],
+            **change_history(TargetType.EXCHANGE_CONNECTOR, connector_id),
             "sync_history": [
                 {"entry": entry, "landed": selectors.sync_landed(connector, entry.created_at)}
                 for entry in syncs
             ],
-            "history_url": _history_url(connector_id),
             "reported_fields": ExchangeConnectorForm.REPORTED_BY_CONNECTOR,
         },
-    )
-
-
-def _history_url(connector_id: str) -> str:
-    return (
-        f"{reverse('audit:list')}?target_type={TargetType.EXCHANGE_CONNECTOR}"
-        f"&target_id={connector_id}"
     )
 
 
