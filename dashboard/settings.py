@@ -90,6 +90,16 @@ AUDIT_REQUIRE_REASON = env_bool("AUDIT_REQUIRE_REASON")
 # How long after a sync request the dashboard waits to see lastSyncDateTime move.
 SYNC_VERIFY_TIMEOUT_SECONDS = int(os.environ.get("SYNC_VERIFY_TIMEOUT_SECONDS", "600"))
 
+# --- The sandbox tenant (sandbox mode and `sandbox_serve` only) ----------------------------------
+# Seconds until a requested sync lands (lastSyncDateTime moves); 0 in tests.
+SANDBOX_SYNC_DELAY_SECONDS = float(os.environ.get("SANDBOX_SYNC_DELAY_SECONDS", "5"))
+# Lifetime of the access tokens the sandbox issues.
+SANDBOX_ACCESS_TOKEN_LIFETIME = int(os.environ.get("SANDBOX_ACCESS_TOKEN_LIFETIME", "3600"))
+# Graph's page size in the sandbox when a request sets no $top.
+SANDBOX_PAGE_SIZE = int(os.environ.get("SANDBOX_PAGE_SIZE", "100"))
+# Fault-injection rules for the sandbox's Graph (a JSON list; see sandbox/faults.py).
+SANDBOX_FAULTS = os.environ.get("SANDBOX_FAULTS", "")
+
 # --- Django ----------------------------------------------------------------------------------
 _local_hosts = ["127.0.0.1", "localhost", "[::1]"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _local_hosts if DEBUG or SANDBOX_MODE else [])

@@ -1,0 +1,99 @@
+"""The README's automation script, run as a user would: device code sign-in at the sandbox over
+real TLS (`sandbox_serve`), the dashboard's API on a live server."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from audit.models import AuditEntry, Channel, Outcome, Phase
+from sandbox import server
+from tests.conftest import OPERATOR, READER
+from tests.sandbox import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "sync_disconnected.py"
+
+
+@pytest.fixture
+def sandbox_over_tls(transactional_db: None, tmp_path: Path) -> Any:
+    running = server.start(certificate_dir=tmp_path / "tls")
+    yield running
+    running.stop()
+
+
+def run_script(live_server: Any, sandbox: Any, upn: str) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"}}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--dashboard",
+            live_server.url,
+            "--authority",
+            sandbox.authority(),
+            "--client-id",
+            "a17a7e11-5c12-4b7e-9d00-000000005c12",
+            "--api-client-id",
+            settings.ENTRA_CLIENT_ID,
+            "--ca-bundle",
+            str(sandbox.ca_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    code = re.search(r"enter the code (\w+)", first)
+    assert code, first
+    # The person approves on the device page (here the dashboard's /sandbox/ copy of it).
+    page = Client().post(
+        f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/deviceauth",
+        {"user_code": code.group(1), "username": upn},
+    )
+    assert page.status_code == 200
+    rest, _ = process.communicate(timeout=120)
+    return process.returncode, first + rest
+
+
+def test_the_script_syncs_every_disconnected_connector(live_server, sandbox_over_tls) -> None:
+    disconnected = [
+        factories.exchange_connector(
+            server_name=f"EXCH-DOWN{n}.contoso.local", status="disconnected"
+        )
+        for n in range(3)
+    ]
+    factories.exchange_connector(server_name="EXCH-UP.contoso.local", status="connected")
+    status, output = run_script(live_server, sandbox_over_tls, OPERATOR)
+    assert status == 0, output
+    assert "Sync requested for 3 of 3 disconnected connectors." in output
+    synced = AuditEntry.objects.filter(
+        phase=Phase.OUTCOME, action="exchangeConnector.sync", outcome=Outcome.SUCCEEDED
+    )
+    assert {entry.target_id for entry in synced} == {c.id for c in disconnected}
+    assert {(entry.channel, entry.actor_upn) for entry in synced} == {(Channel.API, OPERATOR)}
+
+
+def test_the_script_reports_a_role_that_may_not_sync(live_server, sandbox_over_tls) -> None:
+    factories.exchange_connector(server_name="EXCH-DOWN.contoso.local", status="disconnected")
+    status, output = run_script(live_server, sandbox_over_tls, READER)
+    assert status != 0
+    assert "Sync refused (403): This needs the Operator role." in output
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_readme_shows_the_script_as_it_is() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert SCRIPT.read_text().strip() in readme
