@@ -17,7 +17,12 @@ from connectors.editing import Changes, reviewed_update
 from connectors.graph.batch import BatchRequest
 from connectors.graph.client import GraphClient
 from connectors.graph.errors import GraphError
-from connectors.records import AppProxyConnector, ConnectorGroup, ExchangeConnector
+from connectors.records import (
+    AppProxyConnector,
+    ConnectorGroup,
+    ExchangeConnector,
+    same_graph_value,
+)
 from connectors.selectors import (
     app_proxy_connector_get,
     connector_group_get,
@@ -276,8 +281,14 @@ def connector_group_create(
 def connector_group_update(
     *, graph: GraphClient, actor: Actor, group_id: str, changes: Changes, reason: str = ""
 ) -> ConnectorGroup:
-    """Rename or re-region (the region only while the group is empty: Graph refuses otherwise)."""
+    """Rename or re-region. The region may change only while the group is empty (Graph refuses
+    otherwise): checked here first, so nothing is sent (`ChangeRefused`)."""
     current = connector_group_get(graph=graph, group_id=group_id)
+    new_region = changes["region"][1] if "region" in changes else current.region
+    if not same_graph_value("region", current.region, new_region) and (
+        lock := connector_group_row_get(graph=graph, group_id=group_id).region_lock
+    ):
+        raise ChangeRefused(lock)
     return ConnectorGroup.from_graph(
         reviewed_update(
             graph=graph,

@@ -236,6 +236,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ExchangeConnectorStatus": "connectors.enums.ExchangeConnectorStatus",
+        "AppProxyConnectorStatus": "connectors.enums.AppProxyConnectorStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dashboard.api.schema.add_error_responses",

@@ -24,6 +24,7 @@ from connectors.graph.errors import (
     GraphTimeout,
     GraphUnavailable,
 )
+from connectors.services import ChangeRefused
 from dashboard.graph_faults import graph_fault_message
 
 
@@ -81,6 +82,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             },
             status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, ChangeRefused):
+        # A rule about the object's state refused the change before anything went to Graph.
+        return Response({"message": exc.message, "extra": {}}, status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     response = drf_exception_handler(exc, context)

@@ -13,7 +13,7 @@ from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 
 from audit import apis as audit_apis
-from connectors.apis import exchange
+from connectors.apis import app_proxy, exchange
 from dashboard.api.docs import DocsView, SchemaView
 
 
@@ -54,6 +54,47 @@ v1 = [
         "exchange-connectors/<str:connector_id>/sync/",
         api(exchange.ExchangeConnectorSyncApi),
         name="exchange-sync",
+    ),
+    path(
+        "app-proxy/connectors/",
+        api(app_proxy.AppProxyConnectorListApi),
+        name="app-proxy-connector-list",
+    ),
+    path(
+        "app-proxy/connectors/<str:connector_id>/",
+        api(app_proxy.AppProxyConnectorGetApi),
+        name="app-proxy-connector-get",
+    ),
+    path(
+        "app-proxy/connectors/<str:connector_id>/update/",
+        api(app_proxy.AppProxyConnectorUpdateApi),
+        name="app-proxy-connector-update",
+    ),
+    path(
+        "app-proxy/connectors/<str:connector_id>/move/",
+        api(app_proxy.AppProxyConnectorMoveApi),
+        name="app-proxy-connector-move",
+    ),
+    path("app-proxy/groups/", api(app_proxy.ConnectorGroupListApi), name="connector-group-list"),
+    path(
+        "app-proxy/groups/create/",
+        api(app_proxy.ConnectorGroupCreateApi),
+        name="connector-group-create",
+    ),
+    path(
+        "app-proxy/groups/<str:group_id>/",
+        api(app_proxy.ConnectorGroupGetApi),
+        name="connector-group-get",
+    ),
+    path(
+        "app-proxy/groups/<str:group_id>/update/",
+        api(app_proxy.ConnectorGroupUpdateApi),
+        name="connector-group-update",
+    ),
+    path(
+        "app-proxy/groups/<str:group_id>/delete/",
+        api(app_proxy.ConnectorGroupDeleteApi),
+        name="connector-group-delete",
     ),
     path("audit/", api(audit_apis.AuditEntryListApi), name="audit-list"),
     path("audit/csv/", api(audit_apis.AuditEntryCsvApi), name="audit-csv"),

@@ -55,9 +55,13 @@ def run_script(live_server: Any, sandbox: Any, upn: str) -> tuple[int, str]:
         env=env,
     )
     assert process.stdout is not None
-    first = process.stdout.readline()
-    code = re.search(r"enter the code (\w+)", first)
-    assert code, first
+    first = ""
+    for line in process.stdout:  # the device-code message (after any warning a library prints)
+        first += line
+        if code := re.search(r"enter the code (\w+)", line):
+            break
+    else:
+        pytest.fail(f"The script did not print a device code: {first}")
     # The person approves on the device page (here the dashboard's /sandbox/ copy of it).
     page = Client().post(
         f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/deviceauth",

@@ -1,8 +1,8 @@
 """Schemathesis against /api/schema/: generated calls to every operation over real HTTP.
 
 No answer may be a 5xx that Graph did not cause, and every answer must match the schema (status,
-content type, headers, body). SCHEMATHESIS_EXAMPLES sets the examples per operation (CI: 200 each,
-over 2,000 in all).
+content type, headers, body). SCHEMATHESIS_EXAMPLES sets the examples per operation (120 by
+default: over 2,000 calls in all).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.conftest import ADMIN
 from tests.sandbox import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "120"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -71,6 +71,6 @@ def test_every_operation_answers_within_its_schema(
     calls: dict[str, int] = {}
     for result in schema.get_all_operations():
         fuzz(result.ok(), live_server.url, admin_headers, calls)
-    assert len(calls) >= 11, calls  # every operation was exercised
+    assert len(calls) >= 20, calls  # every operation was exercised
     print(f"schemathesis: {sum(calls.values())} calls over {len(calls)} operations")
-    assert sum(calls.values()) >= EXAMPLES * 10, calls
+    assert sum(calls.values()) >= EXAMPLES * len(calls) * 0.9, calls
