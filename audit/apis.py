@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +32,7 @@ from audit.selectors import (
     intune_next_link_is_ours,
 )
 from connectors.apis.common import PageQuerySerializer, graph_for, page_serializer, paged
+from dashboard.api.docs import JsonErrorsMixin
 from dashboard.api.forms import query_parameters, validated
 from dashboard.api.permissions import IsReader
 
@@ -117,8 +119,30 @@ class AuditEntryGetApi(APIView):
         return Response(AuditActionOutputSerializer(action or entry).data)
 
 
-class AuditEntryCsvApi(APIView):
+class CsvRenderer(BaseRenderer):
+    """Lets content negotiation accept `Accept: text/csv` (and `?format=csv`): the export
+    streams its own bytes, so nothing is ever rendered through this."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict[str, Any] | None = None,
+    ) -> bytes:
+        raise NotImplementedError("The CSV export streams; errors are rendered as JSON.")
+
+
+class AuditEntryCsvApi(JsonErrorsMixin, APIView):
+    """The filtered audit log as CSV, streamed: the same actions as the list, every page."""
+
     permission_classes = [IsReader]
+    # JSON first, so a client that accepts anything gets JSON errors; errors are JSON even for
+    # a client that asked only for CSV (JsonErrorsMixin).
+    renderer_classes = [JSONRenderer, CsvRenderer]
 
     @extend_schema(
         operation_id="audit_entry_csv",
