@@ -236,9 +236,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two resources have a `status`: name each enum after its resource.
     "ENUM_NAME_OVERRIDES": {
-        "ExchangeConnectorStatus": "connectors.enums.ExchangeConnectorStatus",
-        "AppProxyConnectorStatus": "connectors.enums.AppProxyConnectorStatus",
+        "ExchangeConnectorStatusEnum": "dashboard.api.schema.EXCHANGE_CONNECTOR_STATUSES",
+        "AppProxyConnectorStatusEnum": "dashboard.api.schema.APP_PROXY_CONNECTOR_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

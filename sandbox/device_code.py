@@ -106,6 +106,21 @@ def device_page(request: HttpRequest, tenant: str) -> HttpResponse:
 
 def redeem(tenant: str, form: Any, client_id: str) -> JsonResponse:
     """The script's polling: pending until the person approves, then tokens, once."""
+    pending = DeviceCode.objects.filter(
+        device_code_hash=tokens.token_hash(form.get("device_code", ""))
+    ).first()
+    still_waiting = (
+        pending is not None
+        and not (pending.approved_upn or pending.declined)
+        and pending.client_id == client_id
+        and pending.expires_at > timezone.now()
+    )
+    if still_waiting:
+        # The common answer while a person reads the code: no write, so no lock on the table.
+        return oauth_error(
+            "authorization_pending",
+            "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        )
     with transaction.atomic():
         pending = (
             DeviceCode.objects.select_for_update()

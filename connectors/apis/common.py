@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
 from audit.models import Channel
@@ -40,7 +41,13 @@ class PageQuerySerializer(serializers.Serializer):
 def paged(items: list[Any], query: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     """One page of `items` and the page's facts (count, page, pages, page_size)."""
     paginator = Paginator(items, query.get("page_size") or 50)
-    page = paginator.get_page(query.get("page") or 1)
+    try:
+        page = paginator.page(query.get("page") or 1)
+    except EmptyPage as exc:
+        # Past the last page is a 404 (a script looping "until empty" must stop).
+        raise NotFound(
+            f"There is no page {query.get('page')}: there are {paginator.num_pages}."
+        ) from exc
     return list(page.object_list), {
         "count": paginator.count,
         "page": page.number,

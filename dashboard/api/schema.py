@@ -1,4 +1,4 @@
-"""How the API's authentication appears in its OpenAPI schema."""
+"""What the OpenAPI schema says beyond the views: authentication, enum names, error answers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+from connectors.enums import AppProxyConnectorStatus, ExchangeConnectorStatus, choosable
+
+# The values a request may set (never unknownFutureValue), for ENUM_NAME_OVERRIDES.
+EXCHANGE_CONNECTOR_STATUSES = [value for value, _ in choosable(ExchangeConnectorStatus)]
+APP_PROXY_CONNECTOR_STATUSES = [value for value, _ in choosable(AppProxyConnectorStatus)]
 
 
 class EntraBearerScheme(OpenApiAuthenticationExtension):

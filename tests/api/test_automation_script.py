@@ -7,11 +7,13 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 from django.test import Client
 
 from audit.models import AuditEntry, Channel, Outcome, Phase
@@ -29,6 +31,23 @@ def sandbox_over_tls(transactional_db: None, tmp_path: Path) -> Any:
     running = server.start(certificate_dir=tmp_path / "tls")
     yield running
     running.stop()
+
+
+def approve(user_code: str, upn: str) -> None:
+    # The in-memory SQLite test database is shared by this thread and the servers' threads;
+    # a write can meet another thread's table lock for an instant: try again, like a person.
+    for _ in range(10):
+        try:
+            page = Client().post(
+                f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/deviceauth",
+                {"user_code": user_code, "username": upn},
+            )
+        except OperationalError:
+            time.sleep(0.2)
+            continue
+        assert page.status_code == 200
+        return
+    pytest.fail("The device page stayed locked.")
 
 
 def run_script(live_server: Any, sandbox: Any, upn: str) -> tuple[int, str]:
@@ -63,11 +82,7 @@ def run_script(live_server: Any, sandbox: Any, upn: str) -> tuple[int, str]:
     else:
         pytest.fail(f"The script did not print a device code: {first}")
     # The person approves on the device page (here the dashboard's /sandbox/ copy of it).
-    page = Client().post(
-        f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/deviceauth",
-        {"user_code": code.group(1), "username": upn},
-    )
-    assert page.status_code == 200
+    approve(code.group(1), upn)
     rest, _ = process.communicate(timeout=120)
     return process.returncode, first + rest
 
