@@ -104,6 +104,13 @@ def device_page(request: HttpRequest, tenant: str) -> HttpResponse:
     )
 
 
+def _authorization_pending() -> JsonResponse:
+    return oauth_error(
+        "authorization_pending",
+        "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+    )
+
+
 def redeem(tenant: str, form: Any, client_id: str) -> JsonResponse:
     """The script's polling: pending until the person approves, then tokens, once."""
     pending = DeviceCode.objects.filter(
@@ -117,10 +124,7 @@ def redeem(tenant: str, form: Any, client_id: str) -> JsonResponse:
     )
     if still_waiting:
         # The common answer while a person reads the code: no write, so no lock on the table.
-        return oauth_error(
-            "authorization_pending",
-            "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-        )
+        return _authorization_pending()
     with transaction.atomic():
         pending = (
             DeviceCode.objects.select_for_update()
@@ -138,11 +142,7 @@ def redeem(tenant: str, form: Any, client_id: str) -> JsonResponse:
         if pending.declined:
             return oauth_error("authorization_declined", "AADSTS70016: The user declined.")
         if not pending.approved_upn:
-            return oauth_error(
-                "authorization_pending",
-                "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue "
-                "polling.",
-            )
+            return _authorization_pending()
         pending.redeemed_at = timezone.now()
         pending.save(update_fields=["redeemed_at"])
     user = demo_user(pending.approved_upn)
