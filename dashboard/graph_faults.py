@@ -70,7 +70,13 @@ def request_reference(error: GraphError) -> str:
 
 
 def fault_status(error: GraphError) -> int:
-    """The HTTP status the dashboard answers with for this Graph fault."""
+    """The HTTP status the dashboard (pages and API) answers with for this Graph fault.
+
+    Graph's refusals keep their meaning (403, 404, 400/409); Graph's failures are the gateway's:
+    502, 503 (throttled or unavailable: see Retry-After) and 504 (no answer in time).
+    """
+    if isinstance(error, GraphAuthError):
+        return 401
     if isinstance(error, GraphPermissionError):
         return 403
     if isinstance(error, GraphNotFound):
@@ -78,7 +84,7 @@ def fault_status(error: GraphError) -> int:
     if isinstance(error, GraphBadRequest):
         return error.status if error.status in {400, 409, 412, 422} else 400
     if isinstance(error, GraphThrottled):
-        return 429
+        return 503
     if isinstance(error, GraphTimeout):
         return 504
     if isinstance(error, GraphUnavailable) and error.status == 503:

@@ -12,8 +12,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connectors import selectors, services
-from connectors.apis.common import PageQuerySerializer, actor_for, graph_for, page_serializer, paged
-from connectors.editing import api_changes
+from connectors.apis.common import (
+    PageQuerySerializer,
+    actor_for,
+    graph_for,
+    page_serializer,
+    paged,
+    update_input_serializer,
+    validated_update,
+)
 from connectors.forms import AppProxyConnectorFilterForm, AppProxyConnectorForm, ConnectorGroupForm
 from connectors.graph.client import GraphClient
 from dashboard.api.forms import (
@@ -114,15 +121,7 @@ class AppProxyConnectorGetApi(APIView):
 
 class AppProxyConnectorUpdateApi(APIView):
     permission_classes = [IsAdmin]
-
-    @extend_schema_serializer(component_name="AppProxyConnectorUpdateInput")
-    class InputSerializer(ChangeReasonSerializer):
-        values = serializer_for_form(
-            AppProxyConnectorForm, "AppProxyConnectorValues", all_optional=True
-        )(help_text="The properties to change, by their Graph names.")
-        expected = serializers.DictField(
-            required=False, help_text="The values you expect Graph to have now (else a 409)."
-        )
+    InputSerializer = update_input_serializer(AppProxyConnectorForm, "AppProxyConnector")
 
     @extend_schema(
         operation_id="app_proxy_connector_update",
@@ -131,20 +130,14 @@ class AppProxyConnectorUpdateApi(APIView):
         responses=AppProxyConnectorOutputSerializer,
     )
     def patch(self, request: Request, connector_id: str) -> Response:
-        body = self.InputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = request.data.get("values") or {}
-        form = validated(AppProxyConnectorForm, values, only=list(values))
+        changes, reason = validated_update(request, AppProxyConnectorForm, self.InputSerializer)
         graph = app_proxy_graph(request)
         services.app_proxy_connector_update(
             graph=graph,
             actor=actor_for(request),
             connector_id=connector_id,
-            changes=api_changes(
-                {name: form.graph_values()[name] for name in values},
-                body.validated_data.get("expected", {}),
-            ),
-            reason=body.validated_data["reason"],
+            changes=changes,
+            reason=reason,
         )
         return Response(AppProxyConnectorOutputSerializer(_connector_row(graph, connector_id)).data)
 
@@ -252,13 +245,7 @@ class ConnectorGroupCreateApi(APIView):
 
 class ConnectorGroupUpdateApi(APIView):
     permission_classes = [IsAdmin]
-
-    @extend_schema_serializer(component_name="ConnectorGroupUpdateInput")
-    class InputSerializer(ChangeReasonSerializer):
-        values = serializer_for_form(ConnectorGroupForm, "ConnectorGroupValues", all_optional=True)(
-            help_text="name and/or region (the region only while the group is empty)."
-        )
-        expected = serializers.DictField(required=False)
+    InputSerializer = update_input_serializer(ConnectorGroupForm, "ConnectorGroup")
 
     @extend_schema(
         operation_id="connector_group_update",
@@ -267,20 +254,14 @@ class ConnectorGroupUpdateApi(APIView):
         responses=ConnectorGroupOutputSerializer,
     )
     def patch(self, request: Request, group_id: str) -> Response:
-        body = self.InputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = request.data.get("values") or {}
-        form = validated(ConnectorGroupForm, values, only=list(values))
+        changes, reason = validated_update(request, ConnectorGroupForm, self.InputSerializer)
         graph = app_proxy_graph(request)
         services.connector_group_update(
             graph=graph,
             actor=actor_for(request),
             group_id=group_id,
-            changes=api_changes(
-                {name: form.graph_values()[name] for name in values},
-                body.validated_data.get("expected", {}),
-            ),
-            reason=body.validated_data["reason"],
+            changes=changes,
+            reason=reason,
         )
         return Response(_group_row(graph, group_id))
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.paginator import EmptyPage, Paginator
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
 from audit.models import Channel
 from audit.services import Actor
+from connectors.editing import Changes, api_changes
 from connectors.graph.client import GraphClient
 from connectors.graph.session import graph_client_for_session, graph_client_on_behalf_of
+from dashboard.api.forms import ChangeReasonSerializer, serializer_for_form, validated
 from dashboard.api_tokens import ApiCredential
 
 MAX_PAGE_SIZE = 200
@@ -69,3 +73,38 @@ def page_serializer(item_serializer: type[serializers.Serializer], name: str) ->
             "results": item_serializer(many=True),
         },
     )
+
+
+def update_input_serializer(
+    form_class: type[forms.Form], name: str
+) -> type[serializers.Serializer]:
+    """The body of an update: `values` (the form's fields, each optional), `expected` and a
+    `reason`. Named `<name>UpdateInput` in the schema."""
+    values = serializer_for_form(form_class, f"{name}Values", all_optional=True)
+    serializer = type(
+        f"{name}UpdateInput",
+        (ChangeReasonSerializer,),
+        {
+            "values": values(help_text="The properties to change, by their Graph names."),
+            "expected": serializers.DictField(
+                required=False,
+                help_text="The values you expect Graph to have now; a difference is a 409 and "
+                "nothing is changed.",
+            ),
+        },
+    )
+    return extend_schema_serializer(component_name=f"{name}UpdateInput")(serializer)
+
+
+def validated_update(
+    request: Request, form_class: type[forms.Form], input_serializer: type[serializers.Serializer]
+) -> tuple[Changes, str]:
+    """An update's changes (checked by the pages' form, only the fields sent) and its reason."""
+    body = input_serializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    values = request.data.get("values") or {}
+    graph_values = validated(form_class, values, only=list(values)).graph_values()
+    changes = api_changes(
+        {name: graph_values[name] for name in values}, body.validated_data.get("expected", {})
+    )
+    return changes, body.validated_data["reason"]

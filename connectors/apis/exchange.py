@@ -12,8 +12,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connectors import selectors, services
-from connectors.apis.common import PageQuerySerializer, actor_for, graph_for, page_serializer, paged
-from connectors.editing import api_changes
+from connectors.apis.common import (
+    PageQuerySerializer,
+    actor_for,
+    graph_for,
+    page_serializer,
+    paged,
+    update_input_serializer,
+    validated_update,
+)
 from connectors.enums import ExchangeSyncType
 from connectors.forms import ExchangeConnectorFilterForm, ExchangeConnectorForm
 from dashboard.api.forms import (
@@ -110,17 +117,7 @@ class ExchangeConnectorCreateApi(APIView):
 
 class ExchangeConnectorUpdateApi(APIView):
     permission_classes = [IsAdmin]
-
-    @extend_schema_serializer(component_name="ExchangeConnectorUpdateInput")
-    class InputSerializer(ChangeReasonSerializer):
-        values = serializer_for_form(
-            ExchangeConnectorForm, "ExchangeConnectorValues", all_optional=True
-        )(help_text="The properties to change, by their Graph names.")
-        expected = serializers.DictField(
-            required=False,
-            help_text="The values you expect Graph to have now; a difference is a 409 and "
-            "nothing is changed.",
-        )
+    InputSerializer = update_input_serializer(ExchangeConnectorForm, "ExchangeConnector")
 
     @extend_schema(
         operation_id="exchange_connector_update",
@@ -129,16 +126,12 @@ class ExchangeConnectorUpdateApi(APIView):
         responses=ExchangeConnectorOutputSerializer,
     )
     def patch(self, request: Request, connector_id: str) -> Response:
-        body = self.InputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = request.data.get("values") or {}
-        form = validated(ExchangeConnectorForm, values, only=list(values))
-        reason = body.validated_data["reason"]
+        changes, reason = validated_update(request, ExchangeConnectorForm, self.InputSerializer)
         updated = services.exchange_connector_update(
             graph=graph_for(request),
             actor=actor_for(request),
             connector_id=connector_id,
-            changes=api_changes(form.graph_values(), body.validated_data.get("expected", {})),
+            changes=changes,
             reason=reason,
         )
         return Response(ExchangeConnectorOutputSerializer(_row(updated)).data)

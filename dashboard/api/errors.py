@@ -16,35 +16,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from connectors.editing import EditConflict
 from connectors.graph.errors import (
     GraphAuthError,
-    GraphBadRequest,
     GraphError,
-    GraphNotFound,
     GraphPermissionError,
     GraphThrottled,
-    GraphTimeout,
-    GraphUnavailable,
 )
 from connectors.services import ChangeRefused
-from dashboard.graph_faults import graph_fault_message
-
-
-def graph_status(error: GraphError) -> int:
-    """Graph's refusals keep their meaning; Graph's failures become 502/503/504."""
-    if isinstance(error, GraphAuthError):
-        return status.HTTP_401_UNAUTHORIZED
-    if isinstance(error, GraphPermissionError):
-        return status.HTTP_403_FORBIDDEN
-    if isinstance(error, GraphNotFound):
-        return status.HTTP_404_NOT_FOUND
-    if isinstance(error, GraphBadRequest):
-        return error.status if error.status in {400, 409, 412, 422} else 400
-    if isinstance(error, GraphThrottled):
-        return status.HTTP_503_SERVICE_UNAVAILABLE
-    if isinstance(error, GraphTimeout):
-        return status.HTTP_504_GATEWAY_TIMEOUT
-    if isinstance(error, GraphUnavailable) and error.status == 503:
-        return status.HTTP_503_SERVICE_UNAVAILABLE
-    return status.HTTP_502_BAD_GATEWAY
+from dashboard.graph_faults import fault_status, graph_fault_message
 
 
 def _graph_response(error: GraphError) -> Response:
@@ -57,7 +34,7 @@ def _graph_response(error: GraphError) -> Response:
     if isinstance(error, GraphPermissionError) and error.required_permission:
         extra["required_permission"] = error.required_permission
     response = Response(
-        {"message": graph_fault_message(error), "extra": extra}, graph_status(error)
+        {"message": graph_fault_message(error), "extra": extra}, fault_status(error)
     )
     if isinstance(error, GraphThrottled) and error.retry_after:
         response["Retry-After"] = str(max(1, round(error.retry_after)))

@@ -298,7 +298,7 @@ def test_an_unknown_event_is_a_404_with_the_request_id(admin_client: Client) -> 
 @pytest.mark.parametrize(
     ("fault", "status", "message"),
     [
-        ({"fault": "429", "retry_after": 120}, 429, "Graph is throttling requests"),
+        ({"fault": "429", "retry_after": 120}, 503, "Graph is throttling requests"),
         ({"fault": "503", "retry_after": None}, 503, "Graph is unavailable right now (HTTP 503)"),
         ({"fault": "500"}, 502, "Graph is unavailable right now (HTTP 500)"),
     ],

@@ -190,7 +190,7 @@ def test_graph_refusing_the_list_names_the_missing_permission(signed_in_client) 
     [
         ({"fault": "500"}, 502, "Graph is unavailable"),
         ({"fault": "503"}, 503, "Graph is unavailable"),
-        ({"fault": "429", "retry_after": 9}, 429, "Try again in 9 seconds"),
+        ({"fault": "429", "retry_after": 9}, 503, "Try again in 9 seconds"),
     ],
 )
 def test_graph_faults_on_the_list_are_explained_with_the_request_id(

@@ -320,7 +320,7 @@ def test_throttling_past_the_bound_says_when_to_try_again(
     response = admin_client.post(
         edit_url(connector), {**form, "exchangeOrganization": "Busy", "step": "save"}
     )
-    assert response.status_code == 429
+    assert response.status_code == 503
     assert response["Retry-After"] == "7"
     assert "Try again in 7 seconds" in response.content.decode()
     [outcome] = outcomes()
