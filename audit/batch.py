@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from audit.models import AuditEntry, Outcome, Phase
-from audit.services import Actor, Target, _failure_outcome, audit_record
+from audit.services import Actor, Target, audit_record, failure_outcome
 from connectors.graph.errors import GraphError
 
 
@@ -104,7 +104,7 @@ def _record_outcome(
     failure = error or (answer.error if answer is not None else None)
     if failure is not None:
         outcome, status, code, request_id, message = (
-            _failure_outcome(failure),
+            failure_outcome(failure),
             failure.status,
             failure.code,
             failure.request_id,

@@ -209,7 +209,7 @@ class GraphWrite:
         self.reported = True
 
 
-def _failure_outcome(error: GraphError) -> Outcome:
+def failure_outcome(error: GraphError) -> Outcome:
     """Whether a Graph error means the write did not happen, or that nobody can tell.
 
     429 and 503 say the request was not processed, and 4xx are refusals. With no answer at all
@@ -256,7 +256,7 @@ def audited_graph_write(
         audit_record(
             target=target,
             after=after,
-            outcome=_failure_outcome(error),
+            outcome=failure_outcome(error),
             graph_status=error.status,
             graph_code=error.code,
             graph_request_id=error.request_id,
