@@ -360,3 +360,42 @@ def connector_group_row_get(*, graph: GraphClient, group_id: str) -> ConnectorGr
         ),
         applications=len(_batch_items(graph, answers["applications"])),
     )
+
+
+@dataclass(frozen=True)
+class ExchangeSummary:
+    """The Exchange connectors at a glance: how many, and how healthy."""
+
+    total: int
+    by_health: dict[str, int]
+    disconnected: int
+
+
+def exchange_connector_summary(*, graph: GraphClient, now: datetime) -> ExchangeSummary:
+    rows = exchange_connector_list(graph=graph, now=now)
+    return ExchangeSummary(
+        total=len(rows),
+        by_health={health.value: sum(row.health == health for row in rows) for health in Health},
+        disconnected=sum(row.connector.status == "disconnected" for row in rows),
+    )
+
+
+@dataclass(frozen=True)
+class AppProxySummary:
+    """The App Proxy connectors at a glance, and the groups below Microsoft's minimum."""
+
+    connectors: int
+    active: int
+    groups: int
+    below_minimum: tuple[str, ...]
+
+
+def app_proxy_summary(*, graph: GraphClient) -> AppProxySummary:
+    tenant = app_proxy_tenant_get(graph=graph)
+    proxy_groups = tenant.movable_groups()
+    return AppProxySummary(
+        connectors=len(tenant.connectors),
+        active=sum(row.connector.is_active for row in tenant.connectors),
+        groups=len(proxy_groups),
+        below_minimum=tuple(row.group.display_name for row in proxy_groups if row.below_minimum),
+    )

@@ -1,28 +1,54 @@
-"""The site shell's pages: the overview and the health check."""
+"""The site shell's pages: the overview, the health check, the 404."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
+from connectors import selectors
+from connectors.graph.errors import GraphAuthError, GraphError
+from connectors.graph.session import graph_client_for_session
+from dashboard.graph_faults import graph_fault_message, sign_in_again
+
 
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "dashboard/overview.html",
-        {
-            "tenant_id": request.user.tenant_id,
-            "authority": settings.ENTRA_AUTHORITY,
-            "graph_base_url": settings.GRAPH_BASE_URL,
-        },
-    )
+    """Who is signed in, and both connector families at a glance (each card on its own: a Graph
+    fault or a missing consent on one leaves the other)."""
+    context: dict[str, Any] = {
+        "tenant_id": request.user.tenant_id,
+        "authority": settings.ENTRA_AUTHORITY,
+        "graph_base_url": settings.GRAPH_BASE_URL,
+    }
+    try:
+        context["exchange"] = selectors.exchange_connector_summary(
+            graph=graph_client_for_session(request.session), now=timezone.now()
+        )
+    except GraphAuthError:
+        return sign_in_again(request)
+    except GraphError as error:
+        context["exchange_error"] = graph_fault_message(error)
+    try:
+        context["app_proxy"] = selectors.app_proxy_summary(
+            graph=graph_client_for_session(
+                request.session, scopes=settings.APP_PROXY_GRAPH_SCOPES
+            )
+        )
+    except GraphAuthError:
+        # Directory.ReadWrite.All comes with the first visit to the App Proxy pages.
+        context["app_proxy_consent_needed"] = True
+    except GraphError as error:
+        context["app_proxy_error"] = graph_fault_message(error)
+    return render(request, "dashboard/overview.html", context)
 
 
 @login_not_required
