@@ -39,9 +39,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         context["exchange_error"] = graph_fault_message(error)
     try:
         context["app_proxy"] = selectors.app_proxy_summary(
-            graph=graph_client_for_session(
-                request.session, scopes=settings.APP_PROXY_GRAPH_SCOPES
-            )
+            graph=graph_client_for_session(request.session, scopes=settings.APP_PROXY_GRAPH_SCOPES)
         )
     except GraphAuthError:
         # Directory.ReadWrite.All comes with the first visit to the App Proxy pages.
