@@ -7,6 +7,9 @@ from typing import Any
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.renderers import JSONRenderer
 
+# The hash of the inline <style> in drf-spectacular's Swagger UI page (html/body box-sizing).
+SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
+
 
 class JsonErrorsMixin:
     """Errors as JSON (`{"message", "extra"}`), even from views that render YAML or HTML."""

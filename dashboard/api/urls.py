@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 
 from audit import apis as audit_apis
 from connectors.apis import app_proxy, exchange
-from dashboard.api.docs import DocsView, SchemaView
+from dashboard.api.docs import SWAGGER_UI_STYLE_HASH, DocsView, SchemaView
 
 
 def api(view: type, **initkwargs: Any) -> Callable[..., Any]:
@@ -112,10 +113,9 @@ urlpatterns = [
     path("schema/", api(SchemaView, permission_classes=[IsAuthenticated]), name="schema"),
     path(
         "docs/",
-        api(
-            DocsView,
-            url_name="api:schema",
-            permission_classes=[IsAuthenticated],
+        # Swagger UI's page has one small inline <style>: allowed by its hash, here only.
+        csp_update({"style-src": [SWAGGER_UI_STYLE_HASH]})(
+            api(DocsView, url_name="api:schema", permission_classes=[IsAuthenticated])
         ),
         name="docs",
     ),
