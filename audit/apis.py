@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -35,6 +34,7 @@ from connectors.apis.common import PageQuerySerializer, graph_for, page_serializ
 from dashboard.api.docs import JsonErrorsMixin
 from dashboard.api.forms import query_parameters, validated
 from dashboard.api.permissions import IsReader
+from dashboard.csv_export import csv_download
 
 TAG = ["Audit log"]
 PAGING = {"page", "page_size"}
@@ -152,13 +152,9 @@ class AuditEntryCsvApi(JsonErrorsMixin, APIView):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         form = _audit_filters(request)
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response = StreamingHttpResponse(
-            audit_csv_chunks(audit_action_list(filters=form.filters())),
-            content_type="text/csv; charset=utf-8",
+        return csv_download(
+            audit_csv_chunks(audit_action_list(filters=form.filters())), name="audit-log"
         )
-        response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
-        return response
 
 
 class IntuneAuditEventOutputSerializer(serializers.Serializer):

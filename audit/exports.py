@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
 
 from audit.models import AuditEntry
+from dashboard.csv_export import csv_cell, csv_writer
 
 HEADER = [
     "id",
@@ -40,24 +39,6 @@ HEADER = [
 # Rows per chunk handed to the server: big enough to avoid a write per row, small enough to
 # keep memory flat.
 ROWS_PER_CHUNK = 500
-# Spreadsheet programs run cells that start with these as formulas (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object whose write() returns the line, so csv.writer produces strings."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _row(entry: AuditEntry) -> list[str]:
@@ -90,12 +71,12 @@ def _row(entry: AuditEntry) -> list[str]:
         entry.hash,
         outcome.hash if outcome is not None else "",
     ]
-    return [_cell(value) for value in values]
+    return [csv_cell(value) for value in values]
 
 
 def audit_csv_chunks(rows: QuerySet[AuditEntry], *, chunk_size: int = 1000) -> Iterator[str]:
     """The CSV text of `rows` (from `audit_action_list`) in chunks, read with a DB iterator."""
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     yield writer.writerow(HEADER)
     buffer: list[str] = []
     for entry in rows.iterator(chunk_size=chunk_size):

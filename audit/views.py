@@ -11,7 +11,6 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -36,6 +35,7 @@ from audit.selectors import (
 from connectors.graph.client import GraphClient
 from connectors.graph.errors import GraphAuthError, GraphError, GraphPermissionError
 from connectors.graph.session import graph_client_for_session
+from dashboard.csv_export import csv_download
 from dashboard.graph_faults import fault_status, graph_fault_message, graph_fault_response
 
 PAGE_SIZE = 50
@@ -108,11 +108,9 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _csv_response(form: AuditFilterForm) -> StreamingHttpResponse:
-    rows = audit_action_list(filters=form.filters())
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(audit_csv_chunks(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
-    return response
+    return csv_download(
+        audit_csv_chunks(audit_action_list(filters=form.filters())), name="audit-log"
+    )
 
 
 @dataclass(frozen=True)
