@@ -25,9 +25,8 @@ from audit.models import AuditEntry
 from audit.selectors import (
     audit_action_list,
     audit_entry_get,
-    intune_audit_activity_types,
-    intune_audit_categories,
     intune_audit_event_page,
+    intune_filter_choices,
     intune_next_link_is_ours,
 )
 from connectors.apis.common import PageQuerySerializer, graph_for, page_serializer, paged
@@ -198,12 +197,8 @@ class IntuneAuditEventListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         graph = graph_for(request)
-        categories = intune_audit_categories(graph=graph)
-        category = request.query_params.get("category", "")
-        activity_types = (
-            intune_audit_activity_types(graph=graph, category=category)
-            if category in categories
-            else []
+        categories, activity_types = intune_filter_choices(
+            graph=graph, category=request.query_params.get("category", "")
         )
         form = validated(
             IntuneFilterForm,

@@ -313,3 +313,15 @@ def audit_actions_by_correlation(*, correlation_ids: list[uuid.UUID]) -> dict[st
         correlation_id__in=correlation_ids, phase=Phase.ATTEMPT
     ).order_by("id")
     return {str(row.correlation_id): row for row in rows}
+
+
+def intune_filter_choices(*, graph: GraphClient, category: str) -> tuple[list[str], list[str]]:
+    """What the Intune filters may offer: Graph's categories, and the activity types of the
+    chosen category when Graph knows it (none otherwise)."""
+    categories = intune_audit_categories(graph=graph)
+    activity_types = (
+        intune_audit_activity_types(graph=graph, category=category)
+        if category in categories
+        else []
+    )
+    return categories, activity_types

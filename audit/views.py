@@ -25,11 +25,10 @@ from audit.selectors import (
     audit_actions_by_correlation,
     audit_distinct_values,
     audit_entry_get,
-    intune_audit_activity_types,
-    intune_audit_categories,
     intune_audit_event_get,
     intune_audit_event_page,
     intune_event_for_entry,
+    intune_filter_choices,
     intune_next_link_is_ours,
 )
 from connectors.graph.client import GraphClient
@@ -216,12 +215,8 @@ def _intune_form(
 def intune_list(request: HtmxHttpRequest) -> HttpResponse:
     graph = graph_client_for_session(request.session)
     try:
-        categories = intune_audit_categories(graph=graph)
-        category = request.GET.get("category", "")
-        activity_types = (
-            intune_audit_activity_types(graph=graph, category=category)
-            if category in categories
-            else []
+        categories, activity_types = intune_filter_choices(
+            graph=graph, category=request.GET.get("category", "")
         )
         form = _intune_form(request, categories, activity_types, graph)
         context: dict[str, Any] = {"form": form}
@@ -245,12 +240,8 @@ def intune_activity_types(request: HtmxHttpRequest) -> HttpResponse:
     """The activity-type dropdown for the chosen category (htmx swaps it in on change)."""
     graph = graph_client_for_session(request.session)
     try:
-        categories = intune_audit_categories(graph=graph)
-        category = request.GET.get("category", "")
-        activity_types = (
-            intune_audit_activity_types(graph=graph, category=category)
-            if category in categories
-            else []
+        categories, activity_types = intune_filter_choices(
+            graph=graph, category=request.GET.get("category", "")
         )
     except GraphError as error:
         return _intune_fault(request, error)
