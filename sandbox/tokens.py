@@ -154,14 +154,11 @@ def api_access_token(
 
 def validate_assertion(token: str, *, tenant_id: str, audience: str) -> dict[str, Any]:
     """Check a user assertion (On-Behalf-Of): this tenant's key, issuer, audience, expiry."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise InvalidToken("AADSTS50027: JWT token is invalid or malformed.") from exc
-    key = SigningKey.objects.filter(kid=header.get("kid", "")).first()
-    if key is None:
-        raise InvalidToken("AADSTS50013: Assertion failed signature validation.")
-    public = _public_key(key)
+    public = _key_that_signed(
+        token,
+        malformed="AADSTS50027: JWT token is invalid or malformed.",
+        unknown="AADSTS50013: Assertion failed signature validation.",
+    )
     try:
         return jwt.decode(
             token,
@@ -199,16 +196,25 @@ class InvalidToken(Exception):
     pass
 
 
-def validate_graph_token(token: str) -> dict[str, Any]:
-    """Verify a bearer token as Graph does: signature (JWKS), audience, expiry."""
+def _key_that_signed(token: str, *, malformed: str, unknown: str) -> rsa.RSAPublicKey:
+    """The public key of the tenant key named in the token's header (`kid`)."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
-        raise InvalidToken("IDX14100: JWT is not well formed.") from exc
+        raise InvalidToken(malformed) from exc
     key = SigningKey.objects.filter(kid=header.get("kid", "")).first()
     if key is None:
-        raise InvalidToken("Signing key not found: the token was not issued by this tenant.")
-    public = _public_key(key)
+        raise InvalidToken(unknown)
+    return _public_key(key)
+
+
+def validate_graph_token(token: str) -> dict[str, Any]:
+    """Verify a bearer token as Graph does: signature (JWKS), audience, expiry."""
+    public = _key_that_signed(
+        token,
+        malformed="IDX14100: JWT is not well formed.",
+        unknown="Signing key not found: the token was not issued by this tenant.",
+    )
     try:
         return jwt.decode(
             token,

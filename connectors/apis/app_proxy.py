@@ -269,9 +269,7 @@ class ConnectorGroupUpdateApi(APIView):
 class ConnectorGroupDeleteApi(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema_serializer(component_name="ConnectorGroupDeleteInput")
-    class InputSerializer(ChangeReasonSerializer):
-        pass
+    InputSerializer = ChangeReasonSerializer
 
     @extend_schema(
         operation_id="connector_group_delete",

@@ -140,9 +140,7 @@ class ExchangeConnectorUpdateApi(APIView):
 class ExchangeConnectorDeleteApi(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema_serializer(component_name="ExchangeConnectorDeleteInput")
-    class InputSerializer(ChangeReasonSerializer):
-        pass
+    InputSerializer = ChangeReasonSerializer
 
     @extend_schema(
         operation_id="exchange_connector_delete",

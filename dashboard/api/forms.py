@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema_serializer
 from rest_framework import exceptions, serializers
 
 FormT = TypeVar("FormT", bound=forms.Form)
@@ -135,6 +135,7 @@ def query_parameters(form_class: type[forms.Form]) -> list[OpenApiParameter]:
     return parameters
 
 
+@extend_schema_serializer(component_name="ChangeReason")
 class ChangeReasonSerializer(serializers.Serializer):
     """A change's reason, required when AUDIT_REQUIRE_REASON is on (as on the pages)."""
 
