@@ -36,7 +36,7 @@ def group_card(page: Page, name: str):
 
 def test_admin_consents_on_first_visit(sign_in_as, page: Page, tenant) -> None:
     sign_in_as(ADMIN)
-    page.get_by_role("link", name="App Proxy").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="App Proxy").click()
     # Back at the sandbox's sign-in, asked for the new permission.
     page.get_by_role("button", name=ADMIN).click()
     expect(page.get_by_role("heading", name="Permissions requested")).to_be_visible()
