@@ -33,6 +33,15 @@ class ExchangeSyncType(models.TextChoices):
     FULL_SYNC = "fullSync", "Full sync"
 
 
+class SyncProgress(models.TextChoices):
+    """The dashboard's own verdict on a requested sync (Graph only says it accepted the request)."""
+
+    PENDING = "pending", "Sync requested"
+    SYNCED = "synced", "Synced"
+    NOT_SEEN = "not_seen", "No sync seen"
+    REFUSED = "refused", "Sync refused"
+
+
 class AppProxyConnectorStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     INACTIVE = "inactive", "Inactive"

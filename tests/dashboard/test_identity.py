@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from dashboard import identity
+from kernel import identity
 from sandbox.models import RefreshToken
 from tests.conftest import ADMIN, sign_in
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django_htmx.middleware import HtmxMiddleware
 
-from dashboard.middleware import HtmxMessagesMiddleware
+from kernel.middleware import HtmxMessagesMiddleware
 
 pytestmark = pytest.mark.django_db
 
