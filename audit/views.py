@@ -35,6 +35,7 @@ from kernel.csv_export import csv_download
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
 from kernel.htmx import HtmxHttpRequest, form_error_status
+from kernel.listing import sort_columns
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -46,31 +47,6 @@ COLUMNS = [
     ("outcome", "Outcome"),
     (None, "Request id"),
 ]
-
-
-@dataclass(frozen=True)
-class Column:
-    label: str
-    sort_key: str | None = None
-    link_sort: str = ""
-    aria_sort: str = ""
-
-
-def _columns(current_sort: str) -> list[Column]:
-    """Headers with the sort each link applies: ascending first, again to reverse."""
-    columns = []
-    for key, label in COLUMNS:
-        if key is None:
-            columns.append(Column(label=label))
-            continue
-        if current_sort == key:
-            columns.append(Column(label, key, f"-{key}", "ascending"))
-        elif current_sort == f"-{key}":
-            columns.append(Column(label, key, key, "descending"))
-        else:
-            # Time reads newest first by default; the others A→Z.
-            columns.append(Column(label, key, f"-{key}" if key == "time" else key))
-    return columns
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -94,7 +70,11 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         page = Paginator(audit_action_list(filters=form.filters()), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
-        context |= {"page": page, "columns": _columns(sort), "sort": sort}
+        context |= {
+            "page": page,
+            "columns": sort_columns(request.GET, COLUMNS, sort, descending_first={"time"}),
+            "sort": sort,
+        }
     template = "audit/list.html#results" if request.htmx else "audit/list.html"
     return render(request, template, context, status=200 if valid else form_error_status(request))
 

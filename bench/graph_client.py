@@ -205,7 +205,7 @@ def run_scenarios(
 
     from graph.batch import BatchRequest
     from graph.client import GraphClient
-    from kernel.outbound import build_outbound_session
+    from graph.outbound import build_outbound_session
 
     settings.OUTBOUND_CA_BUNDLE = ca_file
     session = build_outbound_session()

@@ -75,3 +75,9 @@ def label_for(enum: type[models.TextChoices], value: str | None) -> str:
         return str(enum(value).label)
     except ValueError:
         return value
+
+
+# The values a request may set (never unknownFutureValue): the API schema's named enums
+# (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+EXCHANGE_CONNECTOR_STATUSES = [value for value, _ in choosable(ExchangeConnectorStatus)]
+APP_PROXY_CONNECTOR_STATUSES = [value for value, _ in choosable(AppProxyConnectorStatus)]

@@ -240,8 +240,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Two resources have a `status`: name each enum after its resource.
     "ENUM_NAME_OVERRIDES": {
-        "ExchangeConnectorStatusEnum": "kernel.api.schema.EXCHANGE_CONNECTOR_STATUSES",
-        "AppProxyConnectorStatusEnum": "kernel.api.schema.APP_PROXY_CONNECTOR_STATUSES",
+        "ExchangeConnectorStatusEnum": "connectors.enums.EXCHANGE_CONNECTOR_STATUSES",
+        "AppProxyConnectorStatusEnum": "connectors.enums.APP_PROXY_CONNECTOR_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -53,7 +53,7 @@ class GraphClient:
         timeout: float | None = None,
     ) -> None:
         if session is None:
-            from kernel.outbound import outbound_session
+            from graph.outbound import outbound_session
 
             session = outbound_session()
         self.token_provider = token_provider

@@ -16,7 +16,7 @@ import jwt
 import requests
 from django.conf import settings
 
-from kernel.outbound import outbound_session
+from graph.outbound import outbound_session
 
 API_SCOPE = "access_as_user"
 KEYS_MAX_AGE_SECONDS = 3600

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache as django_cache
 
-from kernel.outbound import outbound_session
+from graph.outbound import outbound_session
 
 logger = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from connectors.selectors import MIN_ACTIVE_PER_GROUP, AppProxyTenant
 from connectors.views.common import change_history
 from connectors.views.csv_export import csv_response
 from connectors.views.editing import EditFlow, reviewed_edit
-from connectors.views.listing import query_without, sort_columns
 from kernel.graph_clients import graph_for
 from kernel.htmx import HtmxHttpRequest, form_error_status, page_or_partial
+from kernel.listing import query_without, sort_columns
 from kernel.roles import Role, role_required
 
 LIST = "connectors/app_proxy/list.html"

@@ -31,11 +31,11 @@ from connectors.records import ExchangeConnector
 from connectors.views.common import change_history
 from connectors.views.csv_export import csv_response
 from connectors.views.editing import EditFlow, reviewed_edit
-from connectors.views.listing import query_without, sort_columns
 from graph.datetimes import parse_graph_datetime
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
 from kernel.htmx import HtmxHttpRequest, form_error_status, page_or_partial, targets
+from kernel.listing import query_without, sort_columns
 from kernel.roles import Role, role_required
 
 LIST = "connectors/exchange/list.html"

@@ -7,12 +7,6 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from connectors.enums import AppProxyConnectorStatus, ExchangeConnectorStatus, choosable
-
-# The values a request may set (never unknownFutureValue), for ENUM_NAME_OVERRIDES.
-EXCHANGE_CONNECTOR_STATUSES = [value for value, _ in choosable(ExchangeConnectorStatus)]
-APP_PROXY_CONNECTOR_STATUSES = [value for value, _ in choosable(AppProxyConnectorStatus)]
-
 
 class EntraBearerScheme(OpenApiAuthenticationExtension):
     target_class = "kernel.api.authentication.EntraBearerAuthentication"

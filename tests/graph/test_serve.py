@@ -10,7 +10,7 @@ import pytest
 
 from graph.client import GraphClient
 from graph.errors import GraphNotFound, GraphUnavailable
-from kernel.outbound import build_outbound_session
+from graph.outbound import build_outbound_session
 from sandbox import server
 from sandbox.tenant import exchange_connector_create
 from tests.graph.conftest import EXCHANGE, RecordingTokens
