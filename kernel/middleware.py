@@ -59,4 +59,10 @@ class FaultMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        return fault_response(request, exception)
+        response = fault_response(request, exception)
+        session = getattr(request, "session", None)
+        if response is not None and response.status_code >= 500 and session and session.modified:
+            # Django's SessionMiddleware skips saving on 5xx answers; tokens refreshed during
+            # this request (a rotated refresh token) must not be lost with Graph's outage.
+            session.save()
+        return response
