@@ -31,7 +31,7 @@ def tenant() -> dict[str, object]:
     default = factories.connector_group(name="Default", is_default=True)
     east = factories.connector_group(name="East", region="eur")
     spare = factories.connector_group(name="Spare")
-    sync = factories.connector_group(name="Sync", connector_group_type="syncFabric")
+    sync = factories.connector_group(name="Sync", connector_group_type=factories.FUTURE_GROUP_TYPE)
     connector = factories.app_proxy_connector(
         machine_name="APPPROXY-A.contoso.local", group=default, external_ip="203.0.113.10"
     )
@@ -115,7 +115,7 @@ def test_group_list_reports_health(bearer_client, tenant) -> None:
     groups = {g["name"]: g for g in bearer_client(READER).get(f"{GROUPS}/").json()["results"]}
     assert groups["East"]["connectors"] == 1 and groups["East"]["belowMinimum"] is True
     assert groups["Default"]["isDefault"] is True
-    assert groups["Sync"]["connectorGroupType"] == "syncFabric"
+    assert groups["Sync"]["connectorGroupType"] == factories.FUTURE_GROUP_TYPE
 
 
 def test_move_is_audited_as_api_and_changes_the_group(bearer_client, tenant) -> None:
