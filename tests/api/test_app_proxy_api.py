@@ -183,4 +183,10 @@ def test_bad_input_and_refused_changes_send_no_write_to_graph(
 def test_graph_refusal_names_the_permission(bearer_client, tenant) -> None:
     response = bearer_client(LIMITED).get(f"{CONNECTORS}/")
     assert response.status_code == 403
-    assert response.json()["extra"]["required_permission"] == "Directory.ReadWrite.All"
+    body = response.json()
+    assert body["extra"]["required_permission"] == "Directory.ReadWrite.All"
+    # The directory's dialect: a plain sentence, no Intune wrapper, so no Operation ID.
+    assert body["extra"]["graph_code"] == "Authorization_RequestDenied"
+    assert (body["extra"]["graph_operation_id"], body["extra"]["graph_activity_id"]) == ("", "")
+    assert "your account lacks Directory.ReadWrite.All" in body["message"]
+    assert "Operation ID" not in body["message"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
