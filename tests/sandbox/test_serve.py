@@ -209,8 +209,10 @@ class TestFaultsOverSockets:
     ) -> None:
         ca = str(sandbox_server.ca_file)
         control = f"{sandbox_server.origin}/_sandbox/faults"
+        auth = {"Authorization": f"Bearer {settings.SANDBOX_FAULTS_TOKEN}"}
         created = requests.post(
             control,
+            headers=auth,
             json=[
                 {"path": "/beta/*", "fault": "429", "retry_after": 2, "times": 1},
                 {"path": "/beta/*", "fault": "malformed", "times": 1},
@@ -230,5 +232,6 @@ class TestFaultsOverSockets:
         assert malformed.status_code == 200
         with pytest.raises(requests.JSONDecodeError):
             malformed.json()
-        hits = [rule["hits"] for rule in requests.get(control, verify=ca).json()["value"]]
+        listed = requests.get(control, headers=auth, verify=ca).json()["value"]
+        hits = [rule["hits"] for rule in listed]
         assert hits == [1, 1]
