@@ -171,19 +171,20 @@ def test_json_with_parameters_is_accepted(admin: Caller) -> None:
     assert response.status_code == 200
 
 
+def _batch_of_one(admin: Caller, method: str, url: str, content_type: str, body: dict) -> dict:
+    inner = {"id": "1", "method": method, "url": url, "headers": {"Content-Type": content_type}}
+    response = admin.post("$batch", json={"requests": [{**inner, "body": body}]})
+    [answer] = response.json()["responses"]
+    return answer
+
+
 def test_inside_a_batch_a_body_not_labelled_json_is_415_too(admin: Caller) -> None:
     connector = exchange_connector(exchange_alias="keep")
-    inner = {
-        "id": "1",
-        "method": "PATCH",
-        "url": f"/{EXCHANGE}/{connector.id}",
-        "headers": {"Content-Type": "text/plain"},
-        "body": {"exchangeAlias": "lost"},
-    }
 
-    response = admin.post("$batch", json={"requests": [inner]})
+    answer = _batch_of_one(
+        admin, "PATCH", f"/{EXCHANGE}/{connector.id}", "text/plain", {"exchangeAlias": "lost"}
+    )
 
-    [answer] = response.json()["responses"]
     assert answer["status"] == 415 and answer["body"]["error"]["code"] == "UnsupportedMediaType"
     assert ExchangeConnector.objects.get().exchange_alias == "keep"
 
@@ -210,15 +211,14 @@ def test_204_answers_carry_no_content_type(admin: Caller) -> None:
 
 def test_204_answers_inside_a_batch_carry_no_content_type(admin: Caller) -> None:
     connector = exchange_connector()
-    sync = {
-        "id": "1",
-        "method": "POST",
-        "url": f"/{EXCHANGE}/{connector.id}/sync",
-        "headers": {"Content-Type": "application/json"},
-        "body": {"syncType": "fullSync"},
-    }
 
-    [answer] = admin.post("$batch", json={"requests": [sync]}).json()["responses"]
+    answer = _batch_of_one(
+        admin,
+        "POST",
+        f"/{EXCHANGE}/{connector.id}/sync",
+        "application/json",
+        {"syncType": "fullSync"},
+    )
 
     assert answer["status"] == 204 and "body" not in answer
     assert answer["headers"]["request-id"]
