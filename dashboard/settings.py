@@ -118,7 +118,7 @@ SANDBOX_REDIRECT_URIS = env_list(
     [
         f"http://{host}{path}"
         for host in ("localhost", "127.0.0.1", "[::1]")
-        for path in ("/auth/callback/", "/auth/sign-in/")
+        for path in ("/auth/callback/", "/auth/sign-in/", "/tenants/consented/")
     ],
 )
 

@@ -10,6 +10,7 @@ READ_SCOPES = frozenset(
         "DeviceManagementApps.Read.All",
         "Directory.Read.All",
         "User.Read",
+        "DelegatedAdminRelationship.Read.All",
     }
 )
 ALL_SCOPES = READ_SCOPES | {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +34,19 @@ def oauth_error(error: str, description: str, status: int = 400) -> JsonResponse
         },
         status=status,
     )
+
+
+def consent_required(client_id: str) -> JsonResponse:
+    """AADSTS65001: no one consented to the application (the user, or the tenant's admin)."""
+    response = oauth_error(
+        "invalid_grant",
+        f"AADSTS65001: The user or administrator has not consented to use the application "
+        f"with ID '{client_id}'. Send an interactive authorization request for this user and "
+        "resource.",
+    )
+    # Entra adds `suberror`; MSAL reports it as the error's classification.
+    body = {**json.loads(response.content), "suberror": "consent_required"}
+    return JsonResponse(body, status=response.status_code)
 
 
 class InvalidScope(ValueError):
