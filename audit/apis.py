@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.exports import audit_csv_chunks
-from audit.forms import AuditFilterForm, IntuneFilterForm
+from audit.forms import AuditFilterForm, IntuneFilterForm, audit_filter_data
 from audit.models import AuditEntry
 from audit.selectors import (
     audit_action_list,
@@ -84,7 +84,8 @@ def _outcome_entry(entry: AuditEntry) -> AuditEntry | None:
 
 
 def _audit_filters(request: Request) -> AuditFilterForm:
-    params = {k: v for k, v in request.query_params.items() if k not in PAGING | {"format"}}
+    data = audit_filter_data(request._request)
+    params = {k: v for k, v in data.items() if k not in PAGING | {"format"}}
     return validated(AuditFilterForm, params)
 
 

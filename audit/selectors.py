@@ -56,6 +56,7 @@ class AuditFilters:
     outcome: str = ""
     q: str = ""
     sort: str = DEFAULT_SORT
+    tenant: str = ""
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -95,6 +96,8 @@ def audit_action_list(*, filters: AuditFilters | None = None) -> QuerySet[AuditE
             | Q(actor_oid__iexact=filters.actor)
             | Q(actor_name__iexact=filters.actor)
         )
+    if filters.tenant:
+        rows = rows.filter(tenant_id__iexact=filters.tenant)
     if filters.action:
         rows = rows.filter(action=filters.action)
     if filters.target_type:

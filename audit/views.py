@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.exports import audit_csv_chunks
-from audit.forms import AuditFilterForm, IntuneFilterForm
+from audit.forms import AuditFilterForm, IntuneFilterForm, audit_filter_data
 from audit.models import AuditEntry, Phase
 from audit.selectors import (
     DEFAULT_SORT,
@@ -52,7 +52,7 @@ COLUMNS = [
 @require_http_methods(["GET", "HEAD"])
 @vary_on_headers("HX-Request")
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET)
+    form = AuditFilterForm(audit_filter_data(request))
     valid = form.is_valid()
     wants_csv = valid and form.cleaned_data.get("format") == "csv"
     if wants_csv:

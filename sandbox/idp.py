@@ -220,7 +220,7 @@ def token(request: HttpRequest, tenant: str) -> JsonResponse:
     if grant_type == "refresh_token":
         return _redeem_refresh_token(request, directory, form, client_id)
     if grant_type == device_code.GRANT_TYPE:
-        return device_code.redeem(directory.id, form, client_id)
+        return device_code.redeem(directory, form, client_id)
     if grant_type == on_behalf_of.GRANT_TYPE:
         return on_behalf_of.redeem(directory, form, client_id)
     return oauth_error(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from sandbox import tokens
 from sandbox.directory import DemoUser
 from sandbox.models import RefreshToken
+from sandbox.scope import home_tenant_id
 
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
@@ -130,7 +131,9 @@ def token_response(
         "access_token": access_token,
         "refresh_token": refresh,
         "id_token": tokens.id_token(user=user, tenant_id=tenant, client_id=client_id, nonce=nonce),
-        "client_info": tokens.client_info(user=user, tenant_id=tenant),
+        # The user's home tenant, whichever tenant the tokens are for (utid is where the account
+        # lives: the demo users live in the partner tenant).
+        "client_info": tokens.client_info(user=user, tenant_id=home_tenant_id()),
     }
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
