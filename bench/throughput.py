@@ -1,0 +1,433 @@
+"""Benchmark the dashboard's own CPU per request under gunicorn, as ratios to a bare view.
+
+Run: `.venv/bin/python bench/throughput.py [--tree PATH] [--connectors 1000] [--rounds 7]`.
+`--tree` is the source tree whose dashboard runs (default: the one this file lives in), so the
+same file measures an older and a newer tree side by side. The bench imports nothing from the
+tree: it drives it only through `manage.py`, its environment settings and its URLs.
+
+In a throw-away temporary directory it:
+  1. migrates a sandbox tenant, seeds `--connectors` Exchange connectors (`sandbox_seed`) and
+     starts `manage.py sandbox_serve` in its own process (HTTPS on loopback, a generated CA);
+  2. migrates a dashboard database, runs `collectstatic` (into the tree's `staticfiles/`, as a
+     deployment does) and starts gunicorn with 2 sync workers and production settings (DEBUG off,
+     SECRET_KEY, ENTRA_* / GRAPH_BASE_URL / OUTBOUND_CA_BUNDLE as `sandbox_serve` prints them);
+  3. signs admin@sandbox.example in through the real flow (the dashboard's MSAL redirect, the
+     sandbox's authorize form over TLS, the callback) to get a session cookie;
+  4. in rounds (endpoint order reversed every other round), sends a batch of requests to each
+     endpoint and reads the gunicorn workers' CPU time (`/proc/<pid>/task/*/schedstat`, in ns)
+     before and after: CPU per request of the workers only — not this client, not the sandbox
+     answering the dashboard's Graph calls (its CPU is shown apart). Medians over the rounds.
+The endpoints: `/healthz` (the bare view every ratio is taken to), the Exchange list page, the
+same list as an htmx request (`HX-Request: true`, the partial) and the API's list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = "admin@sandbox.example"
+CLIENT_ID = "sandbox-dashboard"  # sandbox_serve accepts any client id
+BARE = "/healthz"
+LIST = "/exchange-connectors/"
+# Settings of the developer's shell that must not reach the children (their own database, cache,
+# tenant, injected faults; requests' CA override, which would replace the sandbox CA).
+INHERITED_NOT = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ENTRA_CLIENT_ID",
+    "ENTRA_TENANT_ID",
+    "ENTRA_CLIENT_SECRET",
+    "ENTRA_AUTHORITY",
+    "GRAPH_BASE_URL",
+    "OUTBOUND_CA_BUNDLE",
+    "SANDBOX_FAULTS",
+    "DJANGO_SETTINGS_MODULE",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PYTHONPATH",
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str
+    headers: dict[str, str]
+    per_batch: int  # requests per round
+    marker: str  # text a correct answer contains
+
+
+@dataclass
+class Samples:
+    cpu: list[float] = field(default_factory=list)  # workers' CPU seconds per request, per round
+    wall: list[float] = field(default_factory=list)  # client wall seconds per request, per round
+    sandbox_cpu: list[float] = field(default_factory=list)  # sandbox_serve's, per request
+
+
+def endpoints(per_batch: int, bare_per_batch: int) -> list[Endpoint]:
+    return [
+        Endpoint(f"GET {BARE} (bare view)", BARE, {}, bare_per_batch, '"status"'),
+        Endpoint(f"GET {LIST} (full page)", LIST, {}, per_batch, 'data-testid="row"'),
+        Endpoint(
+            f"GET {LIST} (htmx partial)",
+            LIST,
+            {"HX-Request": "true"},
+            per_batch,
+            'data-testid="row"',
+        ),
+        Endpoint(
+            "GET /api/v1/exchange-connectors/",
+            "/api/v1/exchange-connectors/",
+            {"Accept": "application/json"},
+            per_batch,
+            '"serverName"',
+        ),
+    ]
+
+
+# -- processes -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def base_env(tree: Path, data_dir: Path) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in INHERITED_NOT}
+    env.update(
+        {
+            "PYTHONPATH": str(tree),
+            "DATA_DIR": str(data_dir),
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def manage(tree: Path, env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def wait_for_exports(child: subprocess.Popen[bytes], log: Path) -> dict[str, str]:
+    """The `export NAME=VALUE` lines `sandbox_serve` prints to point a dashboard at it."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = log.read_text() if log.exists() else ""
+        exports = dict(re.findall(r"^\s*export (\w+)=(\S+)\s*$", text, re.M))
+        if {"ENTRA_AUTHORITY", "GRAPH_BASE_URL", "OUTBOUND_CA_BUNDLE"} <= exports.keys():
+            return exports
+        if child.poll() is not None:
+            raise SystemExit(f"sandbox_serve exited with {child.returncode}:\n{text}")
+        time.sleep(0.2)
+    raise SystemExit(f"sandbox_serve printed no settings in time:\n{log.read_text()}")
+
+
+def start_sandbox(
+    tree: Path, data_dir: Path, connectors: int
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    env = base_env(tree, data_dir)  # no ENTRA_CLIENT_ID: the sandbox tenant itself
+    manage(tree, env, "migrate", "--verbosity", "0")
+    manage(
+        tree,
+        env,
+        "sandbox_seed",
+        "--exchange",
+        str(connectors),
+        "--app-proxy",
+        "0",
+        "--groups",
+        "0",
+        "--audit-events",
+        "0",
+    )
+    log = data_dir / "sandbox_serve.log"
+    with log.open("wb") as out:
+        child = subprocess.Popen(
+            [sys.executable, "manage.py", "sandbox_serve", "--port", str(free_port()), "--quiet"],
+            cwd=tree,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return child, wait_for_exports(child, log)
+
+
+def start_dashboard(
+    tree: Path, data_dir: Path, sandbox: dict[str, str], wsgi: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    env = base_env(tree, data_dir)
+    env.update(sandbox)  # ENTRA_CLIENT_ID, ENTRA_TENANT_ID, ENTRA_AUTHORITY, GRAPH_BASE_URL, CA
+    env.update(
+        {
+            "ENTRA_CLIENT_ID": CLIENT_ID,
+            "ENTRA_CLIENT_SECRET": secrets.token_urlsafe(16),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            # Plain HTTP on loopback stands in for the TLS-terminating proxy in front.
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            "SECURE_HSTS_SECONDS": "0",
+        }
+    )
+    manage(tree, env, "migrate", "--verbosity", "0")
+    manage(tree, env, "collectstatic", "--noinput", "--verbosity", "0")
+    port = free_port()
+    log = data_dir / "gunicorn.log"
+    with log.open("wb") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", wsgi, "--workers", "2", "--worker-class", "sync"]
+            + ["--bind", f"127.0.0.1:{port}", "--timeout", "120"],
+            cwd=tree,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    origin = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {child.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(f"{origin}{BARE}", timeout=5).status_code == 200:
+                return child, origin
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the dashboard did not answer {BARE} in time:\n{log.read_text()}")
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+# -- CPU of processes (Linux /proc) ----------------------------------------------------------------
+
+
+def worker_pids(master: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == master:
+                pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def on_cpu_seconds(pids: Sequence[int]) -> float:
+    """Time the processes' live threads ran, in ns resolution (schedstat's first field)."""
+    total = 0
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
+def tick_seconds(pids: Sequence[int]) -> float:
+    """utime + stime, in clock ticks: coarse, but counting threads that already ended."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+# -- sign-in and measuring -------------------------------------------------------------------------
+
+
+def sign_in(origin: str, ca_file: str) -> requests.Session:
+    """The real flow: the dashboard's redirect, the sandbox's authorize form, the callback.
+
+    Two cookie jars: cookies ignore ports, and the sandbox's session cookie on 127.0.0.1 would
+    replace the dashboard's (a browser would meet the two on different host names)."""
+    browser, idp = requests.Session(), requests.Session()
+    start = browser.get(
+        f"{origin}/auth/sign-in/", params={"next": LIST}, allow_redirects=False, timeout=30
+    )
+    assert start.status_code == 302, (start.status_code, start.text[:500])
+    authorize_url = start.headers["Location"]
+    # verify= per request: REQUESTS_CA_BUNDLE in the environment would override session.verify.
+    form = idp.get(authorize_url, verify=ca_file, timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token, form.text[:500]
+    chosen = idp.post(
+        authorize_url,
+        data={"csrfmiddlewaretoken": token.group(1), "username": ADMIN},
+        headers={"Referer": authorize_url},
+        allow_redirects=False,
+        verify=ca_file,
+        timeout=30,
+    )
+    assert chosen.status_code == 302, (chosen.status_code, chosen.text[:500])
+    callback = browser.get(chosen.headers["Location"], allow_redirects=False, timeout=60)
+    assert callback.status_code == 302, (callback.status_code, callback.text[:500])
+    return browser
+
+
+def send(browser: requests.Session, origin: str, endpoint: Endpoint) -> None:
+    response = browser.get(
+        f"{origin}{endpoint.path}", headers=endpoint.headers, allow_redirects=False, timeout=120
+    )
+    if response.status_code != 200 or endpoint.marker not in response.text:
+        raise SystemExit(
+            f"{endpoint.name}: {response.status_code}, not the expected answer:\n"
+            f"{response.text[:800]}"
+        )
+
+
+def measure(
+    browser: requests.Session,
+    origin: str,
+    workers: list[int],
+    sandbox_pid: int,
+    targets: list[Endpoint],
+    rounds: int,
+) -> dict[str, Samples]:
+    samples = {endpoint.name: Samples() for endpoint in targets}
+    for run in range(rounds):
+        for endpoint in targets if run % 2 == 0 else reversed(targets):
+            cpu, sandbox_cpu = on_cpu_seconds(workers), tick_seconds([sandbox_pid])
+            started = time.perf_counter()
+            for _ in range(endpoint.per_batch):
+                send(browser, origin, endpoint)
+            wall = time.perf_counter() - started
+            cpu, sandbox_cpu = (
+                on_cpu_seconds(workers) - cpu,
+                tick_seconds([sandbox_pid]) - sandbox_cpu,
+            )
+            measured = samples[endpoint.name]
+            measured.cpu.append(cpu / endpoint.per_batch)
+            measured.wall.append(wall / endpoint.per_batch)
+            measured.sandbox_cpu.append(sandbox_cpu / endpoint.per_batch)
+    return samples
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def print_report(
+    targets: list[Endpoint], samples: dict[str, Samples], *, tree: Path, args: argparse.Namespace
+) -> None:
+    """Per endpoint: median worker CPU and wall per request, and the CPU ratio to the bare view
+    taken round by round (each round measured both within seconds of each other), median and
+    spread."""
+    bare = samples[targets[0].name]
+    width = max(len(endpoint.name) for endpoint in targets)
+    print()
+    print(
+        f"{'endpoint':<{width}}  {'req/round':>9}  {'worker CPU/req':>14}  {'CPU ratio':>9}"
+        f"  {'ratio min–max':>13}  {'wall/req':>10}  {'sandbox CPU/req':>15}"
+    )
+    print(f"{'-' * width}  {'-' * 9}  {'-' * 14}  {'-' * 9}  {'-' * 13}  {'-' * 10}  {'-' * 15}")
+    for endpoint in targets:
+        measured = samples[endpoint.name]
+        ratios = [cpu / bare_cpu for cpu, bare_cpu in zip(measured.cpu, bare.cpu, strict=True)]
+        print(
+            f"{endpoint.name:<{width}}  {endpoint.per_batch:>9}"
+            f"  {ms(statistics.median(measured.cpu)):>14}  {statistics.median(ratios):>8.2f}×"
+            f"  {f'{min(ratios):.1f}–{max(ratios):.1f}':>13}"
+            f"  {ms(statistics.median(measured.wall)):>10}"
+            f"  {ms(statistics.median(measured.sandbox_cpu)):>15}"
+        )
+    print(
+        f"\ntree {tree}; {args.connectors:,} Exchange connectors; gunicorn 2 sync workers, "
+        f"sandbox_serve in its own process; {args.rounds} rounds (order reversed every other "
+        "round), medians; worker CPU from schedstat; CPU ratio: to the bare view of the same round"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, default=ROOT, help="source tree of the dashboard")
+    parser.add_argument("--wsgi", default="dashboard.wsgi", help="the tree's WSGI module")
+    parser.add_argument("--connectors", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=4, help="list requests per round")
+    parser.add_argument("--bare-requests", type=int, default=60, help="/healthz per round")
+    args = parser.parse_args(argv)
+    tree = args.tree.resolve()
+    if not (tree / "manage.py").is_file():
+        raise SystemExit(f"{tree} has no manage.py")
+    targets = endpoints(args.requests, args.bare_requests)
+
+    with tempfile.TemporaryDirectory(prefix="throughput-bench-") as temp:
+        data = Path(temp)
+        began = time.perf_counter()
+        sandbox, exports = start_sandbox(tree, data / "sandbox", args.connectors)
+        dashboard = None
+        try:
+            dashboard, origin = start_dashboard(tree, data / "dashboard", exports, args.wsgi)
+            browser = sign_in(origin, exports["OUTBOUND_CA_BUNDLE"])
+            print(
+                f"{tree}: {args.connectors:,} connectors seeded, sandbox_serve and gunicorn up, "
+                f"{ADMIN} signed in ({time.perf_counter() - began:.0f} s)",
+                flush=True,
+            )
+            # Unmeasured: each worker's first requests import and compile (lazy app loading).
+            for endpoint in targets:
+                for _ in range(4):
+                    send(browser, origin, endpoint)
+            workers = worker_pids(dashboard.pid)
+            if len(workers) != 2:
+                raise SystemExit(f"expected 2 gunicorn workers, found {workers}")
+            ticks = tick_seconds(workers)
+            cpu = on_cpu_seconds(workers)
+            samples = measure(browser, origin, workers, sandbox.pid, targets, args.rounds)
+            if worker_pids(dashboard.pid) != workers:
+                raise SystemExit("a gunicorn worker restarted during the measurement")
+            ticks, cpu = tick_seconds(workers) - ticks, on_cpu_seconds(workers) - cpu
+        finally:
+            if dashboard is not None:
+                stop(dashboard)
+            stop(sandbox)
+    print_report(targets, samples, tree=tree, args=args)
+    print(
+        f"workers' CPU while measuring: {cpu:.2f} s by schedstat, {ticks:.2f} s by utime+stime "
+        f"(which also counts ended threads); whole run {time.perf_counter() - began:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
