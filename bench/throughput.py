@@ -14,9 +14,10 @@ In a throw-away temporary directory it:
   3. signs admin@sandbox.example in through the real flow (the dashboard's MSAL redirect, the
      sandbox's authorize form over TLS, the callback) to get a session cookie;
   4. in rounds (endpoint order reversed every other round), sends a batch of requests to each
-     endpoint and reads the gunicorn workers' CPU time (`/proc/<pid>/task/*/schedstat`, in ns)
-     before and after: CPU per request of the workers only — not this client, not the sandbox
-     answering the dashboard's Graph calls (its CPU is shown apart). Medians over the rounds.
+     endpoint, each next to a batch of the bare view, and reads the gunicorn workers' CPU time
+     (`/proc/<pid>/task/*/schedstat`, in ns) before and after: CPU per request of the workers
+     only — not this client, not the sandbox answering the dashboard's Graph calls (its CPU is
+     shown apart). The ratio is taken batch by batch to the bare view beside it; medians.
 The endpoints: `/healthz` (the bare view every ratio is taken to), the Exchange list page, the
 same list as an htmx request (`HX-Request: true`, the partial) and the API's list.
 """
@@ -80,6 +81,7 @@ class Samples:
     cpu: list[float] = field(default_factory=list)  # workers' CPU seconds per request, per round
     wall: list[float] = field(default_factory=list)  # client wall seconds per request, per round
     sandbox_cpu: list[float] = field(default_factory=list)  # sandbox_serve's, per request
+    ratios: list[float] = field(default_factory=list)  # CPU per request / the bare view's beside it
 
 
 def endpoints(per_batch: int, bare_per_batch: int) -> list[Endpoint]:
@@ -321,22 +323,36 @@ def measure(
     targets: list[Endpoint],
     rounds: int,
 ) -> dict[str, Samples]:
+    """Each endpoint's batch next to a batch of the bare view (before it in even rounds, after it
+    in odd ones, the endpoints' order reversed too): a ratio from two batches seconds apart, so
+    other work on the machine weighs on both alike."""
     samples = {endpoint.name: Samples() for endpoint in targets}
+
+    def batch(endpoint: Endpoint) -> float:
+        cpu, sandbox_cpu = on_cpu_seconds(workers), tick_seconds([sandbox_pid])
+        started = time.perf_counter()
+        for _ in range(endpoint.per_batch):
+            send(browser, origin, endpoint)
+        wall = time.perf_counter() - started
+        cpu, sandbox_cpu = (
+            on_cpu_seconds(workers) - cpu,
+            tick_seconds([sandbox_pid]) - sandbox_cpu,
+        )
+        measured = samples[endpoint.name]
+        measured.cpu.append(cpu / endpoint.per_batch)
+        measured.wall.append(wall / endpoint.per_batch)
+        measured.sandbox_cpu.append(sandbox_cpu / endpoint.per_batch)
+        return cpu / endpoint.per_batch
+
+    bare, *others = targets
     for run in range(rounds):
-        for endpoint in targets if run % 2 == 0 else reversed(targets):
-            cpu, sandbox_cpu = on_cpu_seconds(workers), tick_seconds([sandbox_pid])
-            started = time.perf_counter()
-            for _ in range(endpoint.per_batch):
-                send(browser, origin, endpoint)
-            wall = time.perf_counter() - started
-            cpu, sandbox_cpu = (
-                on_cpu_seconds(workers) - cpu,
-                tick_seconds([sandbox_pid]) - sandbox_cpu,
-            )
-            measured = samples[endpoint.name]
-            measured.cpu.append(cpu / endpoint.per_batch)
-            measured.wall.append(wall / endpoint.per_batch)
-            measured.sandbox_cpu.append(sandbox_cpu / endpoint.per_batch)
+        for endpoint in others if run % 2 == 0 else reversed(others):
+            if run % 2 == 0:
+                bare_cpu, cpu = batch(bare), batch(endpoint)
+            else:
+                cpu, bare_cpu = batch(endpoint), batch(bare)
+            samples[endpoint.name].ratios.append(cpu / bare_cpu)
+    samples[bare.name].ratios = [1.0] * len(samples[bare.name].cpu)
     return samples
 
 
@@ -351,19 +367,17 @@ def print_report(
     targets: list[Endpoint], samples: dict[str, Samples], *, tree: Path, args: argparse.Namespace
 ) -> None:
     """Per endpoint: median worker CPU and wall per request, and the CPU ratio to the bare view
-    taken round by round (each round measured both within seconds of each other), median and
-    spread."""
-    bare = samples[targets[0].name]
+    batch beside each of its batches, median and spread."""
     width = max(len(endpoint.name) for endpoint in targets)
     print()
     print(
-        f"{'endpoint':<{width}}  {'req/round':>9}  {'worker CPU/req':>14}  {'CPU ratio':>9}"
+        f"{'endpoint':<{width}}  {'req/batch':>9}  {'worker CPU/req':>14}  {'CPU ratio':>9}"
         f"  {'ratio min–max':>13}  {'wall/req':>10}  {'sandbox CPU/req':>15}"
     )
     print(f"{'-' * width}  {'-' * 9}  {'-' * 14}  {'-' * 9}  {'-' * 13}  {'-' * 10}  {'-' * 15}")
     for endpoint in targets:
         measured = samples[endpoint.name]
-        ratios = [cpu / bare_cpu for cpu, bare_cpu in zip(measured.cpu, bare.cpu, strict=True)]
+        ratios = measured.ratios
         print(
             f"{endpoint.name:<{width}}  {endpoint.per_batch:>9}"
             f"  {ms(statistics.median(measured.cpu)):>14}  {statistics.median(ratios):>8.2f}×"
@@ -374,7 +388,7 @@ def print_report(
     print(
         f"\ntree {tree}; {args.connectors:,} Exchange connectors; gunicorn 2 sync workers, "
         f"sandbox_serve in its own process; {args.rounds} rounds (order reversed every other "
-        "round), medians; worker CPU from schedstat; CPU ratio: to the bare view of the same round"
+        "round), medians; worker CPU from schedstat; CPU ratio: to the bare view's batch beside it"
     )
 
 
@@ -384,8 +398,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--wsgi", default="dashboard.wsgi", help="the tree's WSGI module")
     parser.add_argument("--connectors", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--requests", type=int, default=4, help="list requests per round")
-    parser.add_argument("--bare-requests", type=int, default=60, help="/healthz per round")
+    parser.add_argument("--requests", type=int, default=4, help="requests per batch of the others")
+    parser.add_argument("--bare-requests", type=int, default=50, help="/healthz per batch")
     args = parser.parse_args(argv)
     tree = args.tree.resolve()
     if not (tree / "manage.py").is_file():
