@@ -1,11 +1,12 @@
 """Benchmark the dashboard's own CPU per request under gunicorn, as ratios to a bare view.
 
-Run: `.venv/bin/python bench/throughput.py [--tree PATH] [--connectors 1000] [--rounds 7]`.
-`--tree` is the source tree whose dashboard runs (default: the one this file lives in), so the
-same file measures an older and a newer tree side by side. The bench imports nothing from the
-tree: it drives it only through `manage.py`, its environment settings and its URLs.
+Run: `.venv/bin/python bench/throughput.py [--tree PATH [--tree PATH]] [--connectors 1000]
+[--rounds 5]`. `--tree` is a source tree whose dashboard runs (default: the one this file lives
+in); with two, both run at once and take turns in every round, and the second is compared with
+the first (ratio over ratio), so load on the machine weighs on both alike. The bench imports
+nothing from a tree: it drives it only through `manage.py`, its environment settings and URLs.
 
-In a throw-away temporary directory it:
+In a throw-away temporary directory it, for each tree:
   1. migrates a sandbox tenant, seeds `--connectors` Exchange connectors (`sandbox_seed`) and
      starts `manage.py sandbox_serve` in its own process (HTTPS on loopback, a generated CA);
   2. migrates a dashboard database, runs `collectstatic` (into the tree's `staticfiles/`, as a
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +60,7 @@ INHERITED_NOT = (
     "GRAPH_BASE_URL",
     "OUTBOUND_CA_BUNDLE",
     "SANDBOX_FAULTS",
+    "SANDBOX_MODE",
     "DJANGO_SETTINGS_MODULE",
     "DEBUG",
     "ALLOWED_HOSTS",
@@ -159,6 +162,7 @@ def start_sandbox(
     tree: Path, data_dir: Path, connectors: int
 ) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     env = base_env(tree, data_dir)  # no ENTRA_CLIENT_ID: the sandbox tenant itself
+    env["SANDBOX_MODE"] = "1"  # newer trees refuse sandbox mode without DEBUG unless asked
     manage(tree, env, "migrate", "--verbosity", "0")
     manage(
         tree,
@@ -315,45 +319,80 @@ def send(browser: requests.Session, origin: str, endpoint: Endpoint) -> None:
         )
 
 
-def measure(
-    browser: requests.Session,
-    origin: str,
-    workers: list[int],
-    sandbox_pid: int,
-    targets: list[Endpoint],
-    rounds: int,
-) -> dict[str, Samples]:
+@dataclass
+class Running:
+    """One tree's dashboard and sandbox, up and signed in."""
+
+    tree: Path
+    dashboard: subprocess.Popen[bytes]
+    sandbox: subprocess.Popen[bytes]
+    origin: str
+    browser: requests.Session
+    workers: list[int] = field(default_factory=list)
+    samples: dict[str, Samples] = field(default_factory=dict)
+
+
+def start(tree: Path, data: Path, args: argparse.Namespace, stack: ExitStack) -> Running:
+    began = time.perf_counter()
+    sandbox, exports = start_sandbox(tree, data / "sandbox", args.connectors)
+    stack.callback(stop, sandbox)
+    dashboard, origin = start_dashboard(tree, data / "dashboard", exports, args.wsgi)
+    stack.callback(stop, dashboard)
+    browser = sign_in(origin, exports["OUTBOUND_CA_BUNDLE"])
+    print(
+        f"{tree}: {args.connectors:,} connectors seeded, sandbox_serve and gunicorn up, "
+        f"{ADMIN} signed in ({time.perf_counter() - began:.0f} s)",
+        flush=True,
+    )
+    return Running(tree, dashboard, sandbox, origin, browser)
+
+
+def warm_up(running: Running, targets: list[Endpoint]) -> None:
+    """Unmeasured: each worker's first requests import and compile (lazy app loading)."""
+    for endpoint in targets:
+        for _ in range(3):
+            send(running.browser, running.origin, endpoint)
+    running.workers = worker_pids(running.dashboard.pid)
+    if len(running.workers) != 2:
+        raise SystemExit(f"{running.tree}: expected 2 gunicorn workers, found {running.workers}")
+    running.samples = {endpoint.name: Samples() for endpoint in targets}
+
+
+def batch(running: Running, endpoint: Endpoint) -> float:
+    """Worker CPU seconds per request over one batch of `endpoint` (and wall, sandbox CPU)."""
+    workers, sandbox = running.workers, [running.sandbox.pid]
+    cpu, sandbox_cpu = on_cpu_seconds(workers), tick_seconds(sandbox)
+    started = time.perf_counter()
+    for _ in range(endpoint.per_batch):
+        send(running.browser, running.origin, endpoint)
+    wall = time.perf_counter() - started
+    cpu, sandbox_cpu = on_cpu_seconds(workers) - cpu, tick_seconds(sandbox) - sandbox_cpu
+    measured = running.samples[endpoint.name]
+    measured.cpu.append(cpu / endpoint.per_batch)
+    measured.wall.append(wall / endpoint.per_batch)
+    measured.sandbox_cpu.append(sandbox_cpu / endpoint.per_batch)
+    return cpu / endpoint.per_batch
+
+
+def measure(trees: list[Running], targets: list[Endpoint], rounds: int) -> None:
     """Each endpoint's batch next to a batch of the bare view (before it in even rounds, after it
-    in odd ones, the endpoints' order reversed too): a ratio from two batches seconds apart, so
-    other work on the machine weighs on both alike."""
-    samples = {endpoint.name: Samples() for endpoint in targets}
-
-    def batch(endpoint: Endpoint) -> float:
-        cpu, sandbox_cpu = on_cpu_seconds(workers), tick_seconds([sandbox_pid])
-        started = time.perf_counter()
-        for _ in range(endpoint.per_batch):
-            send(browser, origin, endpoint)
-        wall = time.perf_counter() - started
-        cpu, sandbox_cpu = (
-            on_cpu_seconds(workers) - cpu,
-            tick_seconds([sandbox_pid]) - sandbox_cpu,
-        )
-        measured = samples[endpoint.name]
-        measured.cpu.append(cpu / endpoint.per_batch)
-        measured.wall.append(wall / endpoint.per_batch)
-        measured.sandbox_cpu.append(sandbox_cpu / endpoint.per_batch)
-        return cpu / endpoint.per_batch
-
+    in odd ones, the endpoints' and the trees' order reversed too): a ratio from two batches
+    seconds apart, so other work on the machine weighs on both alike; several trees take turns
+    within each round."""
     bare, *others = targets
     for run in range(rounds):
-        for endpoint in others if run % 2 == 0 else reversed(others):
-            if run % 2 == 0:
-                bare_cpu, cpu = batch(bare), batch(endpoint)
-            else:
-                cpu, bare_cpu = batch(endpoint), batch(bare)
-            samples[endpoint.name].ratios.append(cpu / bare_cpu)
-    samples[bare.name].ratios = [1.0] * len(samples[bare.name].cpu)
-    return samples
+        forward = run % 2 == 0
+        for running in trees if forward else reversed(trees):
+            for endpoint in others if forward else reversed(others):
+                if forward:
+                    bare_cpu, cpu = batch(running, bare), batch(running, endpoint)
+                else:
+                    cpu, bare_cpu = batch(running, endpoint), batch(running, bare)
+                running.samples[endpoint.name].ratios.append(cpu / bare_cpu)
+    for running in trees:
+        if worker_pids(running.dashboard.pid) != running.workers:
+            raise SystemExit(f"{running.tree}: a gunicorn worker restarted while measuring")
+        running.samples[bare.name].ratios = [1.0] * len(running.samples[bare.name].cpu)
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -363,80 +402,85 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
-def print_report(
-    targets: list[Endpoint], samples: dict[str, Samples], *, tree: Path, args: argparse.Namespace
-) -> None:
+def spread(values: Sequence[float]) -> str:
+    return f"{min(values):.2f}–{max(values):.2f}"
+
+
+def print_tree(running: Running, targets: list[Endpoint]) -> None:
     """Per endpoint: median worker CPU and wall per request, and the CPU ratio to the bare view
     batch beside each of its batches, median and spread."""
     width = max(len(endpoint.name) for endpoint in targets)
-    print()
+    print(f"\n{running.tree}")
     print(
         f"{'endpoint':<{width}}  {'req/batch':>9}  {'worker CPU/req':>14}  {'CPU ratio':>9}"
         f"  {'ratio min–max':>13}  {'wall/req':>10}  {'sandbox CPU/req':>15}"
     )
     print(f"{'-' * width}  {'-' * 9}  {'-' * 14}  {'-' * 9}  {'-' * 13}  {'-' * 10}  {'-' * 15}")
     for endpoint in targets:
-        measured = samples[endpoint.name]
-        ratios = measured.ratios
+        measured = running.samples[endpoint.name]
         print(
             f"{endpoint.name:<{width}}  {endpoint.per_batch:>9}"
-            f"  {ms(statistics.median(measured.cpu)):>14}  {statistics.median(ratios):>8.2f}×"
-            f"  {f'{min(ratios):.1f}–{max(ratios):.1f}':>13}"
+            f"  {ms(statistics.median(measured.cpu)):>14}"
+            f"  {statistics.median(measured.ratios):>8.2f}×  {spread(measured.ratios):>13}"
             f"  {ms(statistics.median(measured.wall)):>10}"
             f"  {ms(statistics.median(measured.sandbox_cpu)):>15}"
         )
-    print(
-        f"\ntree {tree}; {args.connectors:,} Exchange connectors; gunicorn 2 sync workers, "
-        f"sandbox_serve in its own process; {args.rounds} rounds (order reversed every other "
-        "round), medians; worker CPU from schedstat; CPU ratio: to the bare view's batch beside it"
-    )
+
+
+def print_comparison(base: Running, other: Running, targets: list[Endpoint]) -> None:
+    """The second tree's CPU ratio over the first's, round by round (measured in turn)."""
+    width = max(len(endpoint.name) for endpoint in targets[1:])
+    print(f"\n{other.tree} vs {base.tree}: CPU ratio to /healthz, round by round")
+    print(f"{'endpoint':<{width}}  {'change':>7}  {'min–max':>9}  {'worker CPU/req':>14}")
+    print(f"{'-' * width}  {'-' * 7}  {'-' * 9}  {'-' * 14}")
+    for endpoint in targets[1:]:
+        before, after = base.samples[endpoint.name], other.samples[endpoint.name]
+        change = [new / old for new, old in zip(after.ratios, before.ratios, strict=True)]
+        cpu = statistics.median(after.cpu) / statistics.median(before.cpu)
+        print(
+            f"{endpoint.name:<{width}}  {statistics.median(change):>6.2f}×  {spread(change):>9}"
+            f"  {cpu:>13.2f}×"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tree", type=Path, default=ROOT, help="source tree of the dashboard")
-    parser.add_argument("--wsgi", default="dashboard.wsgi", help="the tree's WSGI module")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        action="append",
+        help="source tree of a dashboard (default: this one); give two to compare them in turn",
+    )
+    parser.add_argument("--wsgi", default="dashboard.wsgi", help="the trees' WSGI module")
     parser.add_argument("--connectors", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=4, help="requests per batch of the others")
     parser.add_argument("--bare-requests", type=int, default=50, help="/healthz per batch")
     args = parser.parse_args(argv)
-    tree = args.tree.resolve()
-    if not (tree / "manage.py").is_file():
-        raise SystemExit(f"{tree} has no manage.py")
+    trees = [tree.resolve() for tree in args.tree or [ROOT]]
+    for tree in trees:
+        if not (tree / "manage.py").is_file():
+            raise SystemExit(f"{tree} has no manage.py")
     targets = endpoints(args.requests, args.bare_requests)
 
-    with tempfile.TemporaryDirectory(prefix="throughput-bench-") as temp:
-        data = Path(temp)
-        began = time.perf_counter()
-        sandbox, exports = start_sandbox(tree, data / "sandbox", args.connectors)
-        dashboard = None
-        try:
-            dashboard, origin = start_dashboard(tree, data / "dashboard", exports, args.wsgi)
-            browser = sign_in(origin, exports["OUTBOUND_CA_BUNDLE"])
-            print(
-                f"{tree}: {args.connectors:,} connectors seeded, sandbox_serve and gunicorn up, "
-                f"{ADMIN} signed in ({time.perf_counter() - began:.0f} s)",
-                flush=True,
-            )
-            # Unmeasured: each worker's first requests import and compile (lazy app loading).
-            for endpoint in targets:
-                for _ in range(4):
-                    send(browser, origin, endpoint)
-            workers = worker_pids(dashboard.pid)
-            if len(workers) != 2:
-                raise SystemExit(f"expected 2 gunicorn workers, found {workers}")
-            ticks = tick_seconds(workers)
-            cpu = on_cpu_seconds(workers)
-            samples = measure(browser, origin, workers, sandbox.pid, targets, args.rounds)
-            if worker_pids(dashboard.pid) != workers:
-                raise SystemExit("a gunicorn worker restarted during the measurement")
-            ticks, cpu = tick_seconds(workers) - ticks, on_cpu_seconds(workers) - cpu
-        finally:
-            if dashboard is not None:
-                stop(dashboard)
-            stop(sandbox)
-    print_report(targets, samples, tree=tree, args=args)
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="throughput-bench-") as temp, ExitStack() as stack:
+        running = [start(tree, Path(temp) / str(n), args, stack) for n, tree in enumerate(trees)]
+        for each in running:
+            warm_up(each, targets)
+        workers = [pid for each in running for pid in each.workers]
+        ticks, cpu = tick_seconds(workers), on_cpu_seconds(workers)
+        measure(running, targets, args.rounds)
+        ticks, cpu = tick_seconds(workers) - ticks, on_cpu_seconds(workers) - cpu
+    for each in running:
+        print_tree(each, targets)
+    for other in running[1:]:
+        print_comparison(running[0], other, targets)
+    print(
+        f"\n{args.connectors:,} Exchange connectors; gunicorn 2 sync workers and sandbox_serve in "
+        f"its own process per tree; {args.rounds} rounds (orders reversed every other round), "
+        "medians; worker CPU from schedstat; CPU ratio: to the bare view's batch beside it"
+    )
     print(
         f"workers' CPU while measuring: {cpu:.2f} s by schedstat, {ticks:.2f} s by utime+stime "
         f"(which also counts ended threads); whole run {time.perf_counter() - began:.0f} s"
