@@ -3,7 +3,7 @@
 Run: `.venv/bin/python bench/throughput.py [--tree PATH [--tree PATH]] [--connectors 1000]
 [--rounds 5]`. `--tree` is a source tree whose dashboard runs (default: the one this file lives
 in); with two, both run at once and take turns in every round, and the second is compared with
-the first (ratio over ratio), so load on the machine weighs on both alike. The bench imports
+the first, so load on the machine weighs on both alike. The bench imports
 nothing from a tree: it drives it only through `manage.py`, its environment settings and URLs.
 
 In a throw-away temporary directory it, for each tree:
@@ -428,18 +428,23 @@ def print_tree(running: Running, targets: list[Endpoint]) -> None:
 
 
 def print_comparison(base: Running, other: Running, targets: list[Endpoint]) -> None:
-    """The second tree's CPU ratio over the first's, round by round (measured in turn)."""
-    width = max(len(endpoint.name) for endpoint in targets[1:])
-    print(f"\n{other.tree} vs {base.tree}: CPU ratio to /healthz, round by round")
-    print(f"{'endpoint':<{width}}  {'change':>7}  {'min–max':>9}  {'worker CPU/req':>14}")
-    print(f"{'-' * width}  {'-' * 7}  {'-' * 9}  {'-' * 14}")
-    for endpoint in targets[1:]:
+    """The second tree against the first: worker CPU per request and CPU ratio to the bare view
+    (medians of each, as in the tables above), and the change."""
+    width = max(len(endpoint.name) for endpoint in targets)
+    print(f"\n{other.tree} vs {base.tree}")
+    print(
+        f"{'endpoint':<{width}}  {'worker CPU/req':>21}  {'change':>7}"
+        f"  {'CPU ratio':>17}  {'change':>7}"
+    )
+    print(f"{'-' * width}  {'-' * 21}  {'-' * 7}  {'-' * 17}  {'-' * 7}")
+    for endpoint in targets:
         before, after = base.samples[endpoint.name], other.samples[endpoint.name]
-        change = [new / old for new, old in zip(after.ratios, before.ratios, strict=True)]
-        cpu = statistics.median(after.cpu) / statistics.median(before.cpu)
+        cpu = statistics.median(before.cpu), statistics.median(after.cpu)
+        ratio = statistics.median(before.ratios), statistics.median(after.ratios)
         print(
-            f"{endpoint.name:<{width}}  {statistics.median(change):>6.2f}×  {spread(change):>9}"
-            f"  {cpu:>13.2f}×"
+            f"{endpoint.name:<{width}}  {f'{ms(cpu[0])} → {ms(cpu[1])}':>21}"
+            f"  {cpu[1] / cpu[0]:>6.2f}×  {f'{ratio[0]:.2f}× → {ratio[1]:.2f}×':>17}"
+            f"  {ratio[1] / ratio[0]:>6.2f}×"
         )
 
 
@@ -454,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--wsgi", default="dashboard.wsgi", help="the trees' WSGI module")
     parser.add_argument("--connectors", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=4, help="requests per batch of the others")
+    parser.add_argument("--requests", type=int, default=3, help="requests per batch of the others")
     parser.add_argument("--bare-requests", type=int, default=50, help="/healthz per batch")
     args = parser.parse_args(argv)
     trees = [tree.resolve() for tree in args.tree or [ROOT]]
