@@ -30,7 +30,10 @@ class ExchangeConnectorRow:
 
     @classmethod
     def of(cls, connector: ExchangeConnector, now: datetime) -> ExchangeConnectorRow:
-        return cls(connector=connector, health=health_for(connector.last_sync, now))
+        return cls(
+            connector=connector,
+            health=health_for(status=connector.status, last_sync=connector.last_sync, now=now),
+        )
 
 
 EXCHANGE_SORT_KEYS: dict[str, Callable[[ExchangeConnectorRow], Any]] = {
