@@ -84,8 +84,12 @@ def test_admin_moves_a_connector_and_both_groups_counts_change(
     dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Move APPPROXY-A.contoso.local to another group?")
-    dialog.get_by_label("Move to group").select_option(label="West Europe")
+    dialog.get_by_label("Move to group").select_option(label="West Europe (Europe)")
+    dialog.get_by_role("button", name="Move").click()
+    # Default has no region, West Europe serves Europe: the dialog asks before moving.
+    expect(dialog.get_by_test_id("region-warning")).to_contain_text("West Europe serves Europe")
     screenshot(page, "app-proxy-move-dialog")
+    dialog.get_by_label("Yes, move it to another region").check()
     dialog.get_by_role("button", name="Move").click()
 
     expect(dialog).to_be_hidden()
