@@ -27,6 +27,8 @@ from kernel.graph_clients import graph_for
 from kernel.htmx import HtmxHttpRequest, form_error_status, targets
 
 TEMPLATE = "connectors/edit.html"
+# The fields only the review step shows.
+REVIEW_FIELDS = {"reason", "confirm_override"}
 
 
 class Load(Protocol):
@@ -80,7 +82,10 @@ def reviewed_edit(request: HtmxHttpRequest, flow: EditFlow, **ids: str) -> HttpR
     form = flow.form_class(request.POST, object_id=object_id)
     invalid = form_error_status(request)
     if not form.is_valid():
-        return _render(request, flow, "form", form, object_id, inline, status=invalid)
+        # A reason too long (or the like) at the save step is shown where it was typed.
+        at_review = request.POST.get("step") == "save" and set(form.errors) <= REVIEW_FIELDS
+        step = "review" if at_review else "form"
+        return _render(request, flow, step, form, object_id, inline, status=invalid)
     if not form.changes():
         form.add_error(None, "Nothing changed: edit a value first.")
         return _render(request, flow, "form", form, object_id, inline, status=invalid)
