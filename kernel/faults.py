@@ -35,7 +35,7 @@ def graph_fault_message(error: GraphError) -> str:
     """What went wrong and what to do, in the admin's terms."""
     if isinstance(error, GraphPermissionError):
         needed = (
-            f"the {error.required_permission} permission"
+            f"{error.required_permission}, a permission this action needs"
             if error.required_permission
             else "a permission this action needs"
         )
@@ -64,11 +64,16 @@ def graph_fault_message(error: GraphError) -> str:
 
 
 def request_reference(error: GraphError) -> str:
+    """The ids a support ticket needs: Graph's request id, and Intune's Operation ID if any."""
     if error.request_id:
-        return f"Graph request id: {error.request_id}."
-    if error.client_request_id:
-        return f"Client request id: {error.client_request_id}."
-    return ""
+        reference = f"Graph request id: {error.request_id}."
+    elif error.client_request_id:
+        reference = f"Client request id: {error.client_request_id}."
+    else:
+        reference = ""
+    if error.operation_id:
+        reference = f"{reference} Operation ID: {error.operation_id}.".lstrip()
+    return reference
 
 
 def fault_status(error: GraphError) -> int:
