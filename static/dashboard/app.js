@@ -83,3 +83,22 @@
     }
   });
 })();
+
+// Row action menus (<details class="menu">): one open at a time; a click outside, a chosen
+// action or Escape closes it. Without JavaScript the native <details> still opens and closes.
+(function () {
+  "use strict";
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var menu = event.target.closest("details.menu");
+    var chosen = event.target.closest(".menu-items a, .menu-items button");
+    closeMenus(chosen ? null : menu);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeMenus(null);
+  });
+})();

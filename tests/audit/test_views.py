@@ -407,3 +407,13 @@ def test_a_move_reads_group_a_to_group_b(admin_client: Client, record_action: Re
     page = admin_client.get("/audit/").content.decode()
     assert "Group: Default → EU Web Apps" in page
     assert '"id"' not in page.split("<tbody>")[1]
+
+
+def test_a_fresh_entry_reads_now_not_0_minutes_ago(
+    admin_client: Client, record_action: RecordAction
+) -> None:
+    """Issue 13, item 10: relative times in words, the same on every page."""
+    record_action()
+    page = admin_client.get("/audit/").content.decode()
+    assert "0 minutes ago" not in page and "0\xa0minutes ago" not in page
+    assert re.search(r">(now|\d+\xa0seconds? ago|a second ago)<", page), page
