@@ -107,7 +107,8 @@ def reviewed_edit(request: HtmxHttpRequest, flow: EditFlow, **ids: str) -> HttpR
         # Deliberately inline: the conflict is a step of the edit (both versions side by side),
         # not a fault; every other refusal and Graph fault takes the one fault path.
         return _render_conflict(request, flow, form, conflict, object_id, inline)
-    messages.success(request, f"Saved {updated.display_name}: " + ", ".join(form.changes()) + ".")
+    fields = ", ".join(str(form.fields[name].label or name) for name in form.changes())
+    messages.success(request, f"Saved {updated.display_name}: {fields}.")
     if inline and flow.saved_row:
         return flow.saved_row(request, updated)
     return redirect(f"{flow.namespace}:detail", object_id)
@@ -136,7 +137,12 @@ def _render(
         "edit_url": reverse(f"{flow.namespace}:edit", args=[object_id]),
         "inline": inline,
         "colspan": flow.colspan,
-        "changes": form.changes() if form.is_bound and hasattr(form, "cleaned_data") else {},
+        "changes": [
+            {"name": name, "label": form.fields[name].label or name, "old": old, "new": new}
+            for name, (old, new) in (
+                form.changes() if form.is_bound and hasattr(form, "cleaned_data") else {}
+            ).items()
+        ],
         "reported_fields": form.REPORTED_BY_CONNECTOR,
         "reason_required": settings.AUDIT_REQUIRE_REASON,
         **(extra or {}),

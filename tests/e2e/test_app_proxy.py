@@ -59,7 +59,7 @@ def test_admin_edits_a_connectors_status(sign_in_as, page: Page, tenant) -> None
     expect(review).to_contain_text("overriding values the connector reports")
     review.get_by_label("Override the values the connector reports itself").check()
     review.get_by_role("button", name="Save").click()
-    expect(page.locator(".toast")).to_contain_text("Saved APPPROXY-B.contoso.local: status")
+    expect(page.locator(".toast")).to_contain_text("Saved APPPROXY-B.contoso.local: Status.")
     expect(page.get_by_test_id("status")).to_have_text("Inactive")
     assert AppProxyConnector.objects.get(machine_name="APPPROXY-B.contoso.local").status == (
         "inactive"

@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from audit.models import Action, Outcome, Phase, TargetType
 from audit.services import Actor, Target, audit_record
+from sandbox.tenant import audit_event_create
 from tests.conftest import ADMIN, consent_to
 from tests.e2e.conftest import row_action, screenshot
 from tests.sandbox import factories
@@ -82,6 +83,11 @@ def tenant() -> dict[str, Any]:
             graph_request_id=str(uuid.uuid4()),
             **common,
         )
+    audit_event_create(
+        category="Other",
+        activity="Patch DeviceManagementExchangeConnector " + LONG_HOST,
+        activity_type="Patch DeviceManagementExchangeConnector",
+    )
     consent_to(ADMIN, DIRECTORY)
     return {"exchange": exchange}
 
@@ -173,6 +179,14 @@ def test_the_lists_fit_and_every_row_action_is_within_reach(
     expect(page.locator("[data-entry-id]")).to_have_count(3)
     document_fits(page)
     screenshot(page, f"layout-audit-{size}")
+
+    page.goto("/audit/intune/")
+    expect(page.locator("[data-event-id]")).to_have_count(1)
+    document_fits(page)
+
+    page.goto("/")
+    expect(page.get_by_test_id("exchange-card")).to_be_visible()
+    document_fits(page)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
