@@ -346,6 +346,8 @@ def test_an_entry_is_the_attempt_joined_with_its_outcome(
         "status": 403,
         "code": "Authorization_RequestDenied",
         "requestId": "req-denied-403",
+        "operationId": "",
+        "activityId": "",
         "error": "Insufficient privileges to complete the operation.",
     }
     assert body["channel"] == "web" and body["clientIp"] == BOB.client_ip
@@ -370,7 +372,14 @@ def test_an_attempt_without_an_outcome_shows_outcome_unknown(
 ) -> None:
     body = reader.get(f"{LIST}{log['crashed'].pk}/").json()
     assert body["outcome"] == "unknown"
-    assert body["graph"] == {"status": None, "code": "", "requestId": "", "error": ""}
+    assert body["graph"] == {
+        "status": None,
+        "code": "",
+        "requestId": "",
+        "operationId": "",
+        "activityId": "",
+        "error": "",
+    }
     assert body["target"]["id"] == "ex-2"
 
 
