@@ -163,7 +163,7 @@ def action_page(
     if (number - 1) * page_size >= MAX_OFFSET:
         raise PageTooDeep(
             f"Page {number} is past the first {MAX_OFFSET:,} actions, which is as far as page "
-            "numbers go: follow the Older / Oldest links (or `next_cursor`), or narrow the "
+            "numbers go: follow the Next and Last links (API: `next_cursor`), or narrow the "
             "filters (a date range)."
         )
     offset = (number - 1) * page_size

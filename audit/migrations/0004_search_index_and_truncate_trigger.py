@@ -6,7 +6,6 @@ them); a BEFORE TRUNCATE ... FOR EACH STATEMENT trigger does, whoever sends it.
 
 from __future__ import annotations
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
@@ -32,6 +31,8 @@ CREATE_SEARCH_INDEX = (
 def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
+    # pg_trgm is a trusted extension: the database owner may create it.
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm", params=None)
     schema_editor.execute(CREATE_SEARCH_INDEX, params=None)
     schema_editor.execute(NO_TRUNCATE, params=None)
 
@@ -49,6 +50,5 @@ class Migration(migrations.Migration):
     dependencies = [("audit", "0003_keyed_chain_and_indexes")]
 
     operations = [
-        TrigramExtension(),
         migrations.RunPython(install, remove, elidable=False),
     ]
