@@ -110,7 +110,7 @@ class AuditPageQuerySerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="AuditActionPage")
 class AuditActionPageSerializer(serializers.Serializer):
     count = serializers.IntegerField(
-        help_text="Exact up to 10,000 actions; past that PostgreSQL's estimate (`count_exact`)."
+        help_text="Exact up to 1,000 actions; past that PostgreSQL's estimate (`count_exact`)."
     )
     count_exact = serializers.BooleanField()
     page = serializers.IntegerField(allow_null=True, help_text="Null on a `cursor` page.")

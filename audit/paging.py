@@ -1,6 +1,6 @@
 """Paging the audit log without counting a million rows.
 
-- Counting stops at COUNT_LIMIT actions; past it, `count` is PostgreSQL's planner estimate for
+- Counting stops at COUNT_LIMIT (1,000) actions; past it, `count` is PostgreSQL's planner estimate for
   the filtered query (`count_exact` false). SQLite (small deployments) always counts.
 - `page=N` is an OFFSET, allowed for the first MAX_OFFSET actions; past that a PageTooDeep
   names the way on. `page=last` and cursors are keyset pages: they seek in the sort's index
@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 
 from audit.models import AuditEntry
 
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 1_000
 MAX_OFFSET = 10_000
 LAST = "last"
 

@@ -68,8 +68,14 @@ def audit_action_list(*, filters: AuditFilters | None = None) -> QuerySet[AuditE
     outcome row's outcome, or "unknown" when the attempt has none (e.g. a crash after it).
     """
     filters = filters or AuditFilters()
+    # An attempt always precedes its outcome: `id < outer id` keeps the check an index probe
+    # per lone outcome (an equality-only subquery lets PostgreSQL hash every attempt first).
     orphan_outcome = Q(phase=Phase.OUTCOME, attempt__isnull=True) & ~Exists(
-        AuditEntry.objects.filter(phase=Phase.ATTEMPT, correlation_id=OuterRef("correlation_id"))
+        AuditEntry.objects.filter(
+            phase=Phase.ATTEMPT,
+            correlation_id=OuterRef("correlation_id"),
+            id__lt=OuterRef("id"),
+        )
     )
     rows = (
         AuditEntry.objects.filter(Q(phase=Phase.ATTEMPT) | orphan_outcome)
