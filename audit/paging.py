@@ -1,7 +1,7 @@
 """Paging the audit log without counting a million rows.
 
-- Counting stops at COUNT_LIMIT (1,000) actions; past it, `count` is PostgreSQL's planner estimate for
-  the filtered query (`count_exact` false). SQLite (small deployments) always counts.
+- Counting stops at COUNT_LIMIT (1,000) actions; past it, `count` is PostgreSQL's planner
+  estimate for the filtered query (`count_exact` false). SQLite (small deployments) counts.
 - `page=N` is an OFFSET, allowed for the first MAX_OFFSET actions; past that a PageTooDeep
   names the way on. `page=last` and cursors are keyset pages: they seek in the sort's index
   from a boundary row's sort values, so the oldest page costs what the newest does.
