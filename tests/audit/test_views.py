@@ -430,3 +430,21 @@ def test_the_oldest_page_and_a_bad_page_link_are_served_not_500(
     broken = admin_client.get("/audit/", {"cursor": "garbage"})
     assert broken.status_code == 400
     assert "This page link is damaged" in broken.content.decode()
+
+
+def test_a_page_number_past_the_numbered_pages_is_a_clear_400(
+    admin_client: Client, record_action: RecordAction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        record_action(target_id=f"ex-{n}")
+    monkeypatch.setattr("audit.views.PAGE_SIZE", 1)
+    monkeypatch.setattr("audit.paging.MAX_OFFSET", 2)
+    response = admin_client.get("/audit/", {"page": "3"})
+    assert response.status_code == 400
+    assert "Page 3 is past the first 2 actions" in response.content.decode()
+    # The Next link of page 2 moves on with a cursor instead, to the same third action.
+    second = admin_client.get("/audit/", {"page": "2"}).content.decode()
+    cursor = re.search(r'href="\?cursor=([^"&]+)"[^>]*rel="next"', second)
+    assert cursor is not None
+    third = admin_client.get("/audit/", {"cursor": cursor.group(1)})
+    assert listed_ids(third) == [AuditEntry.objects.order_by("id").first().pk]
