@@ -22,7 +22,7 @@ from requests import RequestException
 
 from audit import chain
 from audit.models import AuditEntry
-from dashboard.outbound import outbound_session
+from graph.outbound import outbound_session
 
 logger = logging.getLogger("audit.checkpoint")
 LOG_PREFIX = "audit_checkpoint "

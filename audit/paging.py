@@ -66,21 +66,23 @@ class Order:
         return [getattr(row, column) for column in self.columns]
 
 
-def encode_cursor(direction: Literal["next", "prev"], values: list[Any]) -> str:
-    text = json.dumps([direction, values], separators=(",", ":"), default=str)
+def encode_cursor(direction: Literal["next", "prev"], order: Order, values: list[Any]) -> str:
+    text = json.dumps([direction, order.columns, values], separators=(",", ":"), default=str)
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, order: Order) -> tuple[str, list[Any]]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        direction, values = json.loads(text)
+        direction, columns, values = json.loads(text)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
         raise PageError("This page link is damaged: start again from the first page.") from exc
     if direction not in {"next", "prev"} or not isinstance(values, list):
         raise PageError("This page link is damaged: start again from the first page.")
-    if len(values) != len(order.columns) or not all(
-        isinstance(value, str | int) for value in values
+    if (
+        columns != list(order.columns)
+        or len(values) != len(order.columns)
+        or not all(isinstance(value, str | int) for value in values)
     ):
         raise PageError("This page link belongs to another sort order: start again.")
     return direction, values
@@ -175,8 +177,10 @@ def action_page(
         number=number,
         has_next=has_next,
         has_previous=number > 1,
-        next_cursor=encode_cursor("next", order.values(shown[-1])) if has_next else None,
-        previous_cursor=encode_cursor("prev", order.values(shown[0])) if number > 1 else None,
+        next_cursor=encode_cursor("next", order, order.values(shown[-1])) if has_next else None,
+        previous_cursor=encode_cursor("prev", order, order.values(shown[0]))
+        if number > 1
+        else None,
         **facts,
     )
 
@@ -207,9 +211,11 @@ def _seek(
         number=number,
         has_next=has_next and bool(shown),
         has_previous=has_previous and bool(shown),
-        next_cursor=encode_cursor("next", order.values(shown[-1])) if shown and has_next else None,
+        next_cursor=encode_cursor("next", order, order.values(shown[-1]))
+        if shown and has_next
+        else None,
         previous_cursor=(
-            encode_cursor("prev", order.values(shown[0])) if shown and has_previous else None
+            encode_cursor("prev", order, order.values(shown[0])) if shown and has_previous else None
         ),
         **facts,
     )

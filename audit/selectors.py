@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from django.db import connections
@@ -16,6 +18,7 @@ from django.db.models.functions import Coalesce, NullIf
 from audit.intune import (
     AUDIT_CATEGORIES,
     AUDIT_EVENTS,
+    AUDIT_PERMISSION,
     IntuneAuditEvent,
     activity_types_path,
     odata_string,
@@ -23,10 +26,11 @@ from audit.intune import (
 from audit.models import AuditEntry, Outcome, Phase
 from audit.paging import Order
 from audit.search import SearchText
-from connectors.records import format_graph_datetime
+from graph.datetimes import format_graph_datetime
+from graph.errors import GraphPermissionError
 
 if TYPE_CHECKING:
-    from connectors.graph.client import GraphClient
+    from graph.client import GraphClient
 
 # Sort keys the viewer offers (`?sort=`, `-` for descending) and the columns behind them.
 # Time order is id order: entries are stamped under the chain lock, so the primary key serves it.
@@ -40,6 +44,9 @@ SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_SORT = "-time"
 # A filter's suggestion list offers at most this many values.
 MAX_SUGGESTIONS = 500
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -221,6 +228,22 @@ def intune_next_link_is_ours(*, graph: GraphClient, next_link: str) -> bool:
     return next_link.startswith(f"{graph.url_for(AUDIT_EVENTS)}?")
 
 
+def _names_audit_permission(read: Callable[P, R]) -> Callable[P, R]:
+    """Intune's audit reads need AUDIT_PERMISSION: a 403 names it even when Graph's message
+    does not (the one fault path then says which permission is missing)."""
+
+    @functools.wraps(read)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return read(*args, **kwargs)
+        except GraphPermissionError as error:
+            error.required_permission = error.required_permission or AUDIT_PERMISSION
+            raise
+
+    return wrapper
+
+
+@_names_audit_permission
 def intune_audit_event_page(
     *,
     graph: GraphClient,
@@ -244,6 +267,7 @@ def intune_audit_event_page(
     )
 
 
+@_names_audit_permission
 def intune_audit_event_get(*, graph: GraphClient, event_id: str) -> IntuneAuditEvent:
     response = graph.get(f"{AUDIT_EVENTS}/{quote(event_id, safe='')}")
     return IntuneAuditEvent.from_graph(response.body if isinstance(response.body, dict) else {})
@@ -263,6 +287,7 @@ def intune_audit_activity_types(*, graph: GraphClient, category: str) -> list[st
     return sorted({value for value in values or [] if isinstance(value, str) and value})
 
 
+@_names_audit_permission
 def intune_event_for_entry(*, graph: GraphClient, entry: AuditEntry) -> IntuneAuditEvent | None:
     """Intune's event for a local action: same correlation id, near the same time.
 
@@ -299,6 +324,7 @@ def audit_actions_by_correlation(*, correlation_ids: list[uuid.UUID]) -> dict[st
     return {str(row.correlation_id): row for row in rows}
 
 
+@_names_audit_permission
 def intune_filter_choices(*, graph: GraphClient, category: str) -> tuple[list[str], list[str]]:
     """What the Intune filters may offer: Graph's categories, and the activity types of the
     chosen category when Graph knows it (none otherwise)."""

@@ -54,6 +54,7 @@ def configure_django(data_dir: Path) -> None:
             "DATA_DIR": str(data_dir),
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DEBUG": "0",
+            "SANDBOX_MODE": "1",
         }
     )
     sys.path.insert(0, str(ROOT))
@@ -203,8 +204,9 @@ def run_scenarios(
 ) -> list[Row]:
     from django.conf import settings
 
-    from connectors.graph import BatchRequest, GraphClient
-    from dashboard.outbound import build_outbound_session
+    from graph.batch import BatchRequest
+    from graph.client import GraphClient
+    from graph.outbound import build_outbound_session
 
     settings.OUTBOUND_CA_BUNDLE = ca_file
     session = build_outbound_session()

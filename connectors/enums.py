@@ -33,14 +33,23 @@ class ExchangeSyncType(models.TextChoices):
     FULL_SYNC = "fullSync", "Full sync"
 
 
+class SyncProgress(models.TextChoices):
+    """The dashboard's own verdict on a requested sync (Graph only says it accepted the request)."""
+
+    PENDING = "pending", "Sync requested"
+    SYNCED = "synced", "Synced"
+    NOT_SEEN = "not_seen", "No sync seen"
+    REFUSED = "refused", "Sync refused"
+
+
 class AppProxyConnectorStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     INACTIVE = "inactive", "Inactive"
 
 
 class ConnectorGroupType(models.TextChoices):
+    # Graph's metadata has this one member; any other value a tenant returns is shown as-is.
     APPLICATION_PROXY = "applicationProxy", "Application Proxy"
-    SYNC_FABRIC = "syncFabric", "Sync fabric"
     UNKNOWN_FUTURE_VALUE = SENTINEL, "Unknown future value"
 
 
@@ -66,3 +75,9 @@ def label_for(enum: type[models.TextChoices], value: str | None) -> str:
         return str(enum(value).label)
     except ValueError:
         return value
+
+
+# The values a request may set (never unknownFutureValue): the API schema's named enums
+# (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+EXCHANGE_CONNECTOR_STATUSES = [value for value, _ in choosable(ExchangeConnectorStatus)]
+APP_PROXY_CONNECTOR_STATUSES = [value for value, _ in choosable(AppProxyConnectorStatus)]

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
-from dashboard.roles import Role
+from kernel.roles import Role
 
 
 class UserManager(BaseUserManager["User"]):

@@ -39,8 +39,16 @@ if not SECRET_KEY:
 
 # --- Tenant and Graph ------------------------------------------------------------------------
 # No ENTRA_CLIENT_ID means sandbox mode: the built-in sandbox tenant stands in for Entra ID and
-# Microsoft Graph, reached in-process through the outbound session's transport adapters.
+# Microsoft Graph, reached in-process through the outbound session's transport adapters. It is
+# for development, demos and tests: with DEBUG off it must be asked for (SANDBOX_MODE=1), so a
+# deployment that forgot its ENTRA_* settings does not start with demo users anyone may pick.
 SANDBOX_MODE = not os.environ.get("ENTRA_CLIENT_ID")
+if SANDBOX_MODE and not env_bool("SANDBOX_MODE", DEBUG):
+    raise ImproperlyConfigured(
+        "ENTRA_CLIENT_ID is not set, so the dashboard would run in sandbox mode (demo users, a "
+        "stand-in tenant). Set ENTRA_CLIENT_ID, ENTRA_TENANT_ID and ENTRA_CLIENT_SECRET for a "
+        "real tenant, or SANDBOX_MODE=1 for a demo or test deployment (DEBUG=1 implies it)."
+    )
 SANDBOX_TENANT_ID = "5a4d0b0e-0000-4c0d-9e00-5a4db0c5e7a1"
 SANDBOX_LOGIN_ORIGIN = "https://login.sandbox.localhost"
 SANDBOX_GRAPH_ORIGIN = "https://graph.sandbox.localhost"
@@ -125,6 +133,20 @@ SANDBOX_ACCESS_TOKEN_LIFETIME = int(os.environ.get("SANDBOX_ACCESS_TOKEN_LIFETIM
 SANDBOX_PAGE_SIZE = int(os.environ.get("SANDBOX_PAGE_SIZE", "100"))
 # Fault-injection rules for the sandbox's Graph (a JSON list; see sandbox/faults.py).
 SANDBOX_FAULTS = os.environ.get("SANDBOX_FAULTS", "")
+# The bearer token `/_sandbox/faults` requires; unset, each process makes up its own (and
+# `sandbox_serve` prints it).
+SANDBOX_FAULTS_TOKEN = os.environ.get("SANDBOX_FAULTS_TOKEN", "")
+# The reply URLs registered for the sandbox's app registrations: authorize's `redirect_uri` and
+# logout's `post_logout_redirect_uri` must be one of them (AADSTS50011 otherwise). As in Entra,
+# a loopback host's port is not compared.
+SANDBOX_REDIRECT_URIS = env_list(
+    "SANDBOX_REDIRECT_URIS",
+    [
+        f"http://{host}{path}"
+        for host in ("localhost", "127.0.0.1", "[::1]")
+        for path in ("/auth/callback/", "/auth/sign-in/")
+    ],
+)
 
 # --- Django ----------------------------------------------------------------------------------
 _local_hosts = ["127.0.0.1", "localhost", "[::1]"]
@@ -160,13 +182,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "dashboard.middleware.SignInRequiredMiddleware",
+    "kernel.middleware.SignInRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "dashboard.middleware.HtmxMessagesMiddleware",
+    "kernel.middleware.HtmxMessagesMiddleware",
+    "kernel.middleware.FaultMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
+if SANDBOX_MODE:
+    # Outermost: the sandbox's Graph answers drop the page-only headers added above, and gzip.
+    MIDDLEWARE.insert(0, "sandbox.middleware.GraphAnswerMiddleware")
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
@@ -184,6 +210,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.context_processors.shell",
+                "connectors.context_processors.enums",
             ],
         },
     },
@@ -244,13 +271,13 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "dashboard.api.authentication.EntraBearerAuthentication",
+        "kernel.api.authentication.EntraBearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "kernel.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -268,12 +295,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Two resources have a `status`: name each enum after its resource.
     "ENUM_NAME_OVERRIDES": {
-        "ExchangeConnectorStatusEnum": "dashboard.api.schema.EXCHANGE_CONNECTOR_STATUSES",
-        "AppProxyConnectorStatusEnum": "dashboard.api.schema.APP_PROXY_CONNECTOR_STATUSES",
+        "ExchangeConnectorStatusEnum": "connectors.enums.EXCHANGE_CONNECTOR_STATUSES",
+        "AppProxyConnectorStatusEnum": "connectors.enums.APP_PROXY_CONNECTOR_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "dashboard.api.schema.add_error_responses",
+        "kernel.api.schema.add_error_responses",
     ],
 }
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from dashboard import api_tokens, identity
+from kernel import api_tokens, identity
 from tests.audit_flush import allow_test_flush_past_the_truncate_trigger
 
 allow_test_flush_past_the_truncate_trigger()

@@ -12,7 +12,7 @@ from audit.models import Action, AuditEntry, Outcome, Phase, TargetType
 from audit.selectors import audit_action_list
 from audit.services import Actor, Target, audit_record, audited_graph_write
 from audit.verification import audit_chain_verify
-from connectors.graph.errors import (
+from graph.errors import (
     GraphError,
     GraphNotFound,
     GraphPermissionError,
@@ -248,7 +248,10 @@ def test_a_403_from_graph_leaves_a_failed_outcome_with_code_and_request_id(
 
     attempt, outcome = rows()
     assert outcome.outcome == Outcome.FAILED
-    assert (outcome.graph_status, outcome.graph_code) == (403, "Authorization_RequestDenied")
+    # Intune's dialect: code Forbidden, and the sentence, never the JSON wrapper, as the message.
+    assert (outcome.graph_status, outcome.graph_code) == (403, "Forbidden")
+    assert outcome.error_message.startswith("Application is not authorized to perform this")
+    assert "{" not in outcome.error_message and "Operation ID" not in outcome.error_message
     assert outcome.graph_request_id == raised.value.request_id != ""
     assert sandbox_request(outcome.graph_request_id).client_request_id == str(
         attempt.correlation_id

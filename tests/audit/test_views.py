@@ -14,7 +14,7 @@ from audit import chain
 from audit.links import audit_history_url
 from audit.models import Action, AuditEntry, Outcome, TargetType
 from audit.services import Target, audited_graph_write
-from connectors.graph.errors import GraphError
+from graph.errors import GraphError
 from tests.audit.conftest import ALICE, BOB, RecordAction
 
 pytestmark = pytest.mark.django_db
