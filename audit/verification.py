@@ -9,10 +9,20 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from audit import chain
 from audit.checkpoints import Checkpoint
 from audit.models import AuditEntry
+
+ROW_FIELDS = ("id", "hash", *chain.KEYED_FIELDS)
+
+
+class ChainRow(chain.HashedRow, Protocol):
+    """A row as the walk reads it (a named tuple of ROW_FIELDS)."""
+
+    id: int
+    hash: str
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class _Walk:
         self.spans: Counter[str] = Counter()
         self.anchored = False
 
-    def problem(self, entry: AuditEntry) -> str:
+    def problem(self, entry: ChainRow) -> str:
         """What is wrong with the next entry, or ""."""
         if entry.prev_hash != self.expected_prev:
             after = f"entry #{self.previous_id}" if self.previous_id else "the start of the log"
@@ -68,26 +78,26 @@ class _Walk:
             )
         return self._checkpoint_problem(entry)
 
-    def _checkpoint_problem(self, entry: AuditEntry) -> str:
+    def _checkpoint_problem(self, entry: ChainRow) -> str:
         checkpoint = self.checkpoint
         if checkpoint is None or self.anchored:
             return ""
-        if entry.pk == checkpoint.last_id:
+        if entry.id == checkpoint.last_id:
             self.anchored = True
             if entry.hash != checkpoint.last_hash or self.count + 1 != checkpoint.count:
                 return (
                     f"it is the checkpoint's last entry but its hash or position differs "
                     f"(checkpoint: {checkpoint.count} entries up to here)"
                 )
-        elif entry.pk > checkpoint.last_id:
+        elif entry.id > checkpoint.last_id:
             return f"entry #{checkpoint.last_id}, the checkpoint's last entry, is missing"
         return ""
 
-    def accept(self, entry: AuditEntry) -> None:
+    def accept(self, entry: ChainRow) -> None:
         self.count += 1
         self.spans[entry.key_id] += 1
         self.expected_prev = entry.hash
-        self.previous_id = entry.pk
+        self.previous_id = entry.id
 
     def end_problem(self) -> str:
         """After the last entry: what a checkpoint says should still have been there."""
@@ -133,10 +143,16 @@ def audit_chain_verify(
             seconds=time.perf_counter() - started,
         )
 
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=chunk_size):
+    # Plain rows (named tuples) rather than model instances: half the cost of a long walk.
+    rows = (
+        AuditEntry.objects.order_by("id")
+        .values_list(*ROW_FIELDS, named=True)
+        .iterator(chunk_size=chunk_size)
+    )
+    for entry in rows:
         problem = walk.problem(entry)
         if problem:
             walk.count += 1
-            return report(problem, entry.pk)
+            return report(problem, entry.id)
         walk.accept(entry)
     return report(walk.end_problem())
