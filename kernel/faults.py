@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -120,6 +121,13 @@ def graph_fault_response(request: HttpRequest, error: GraphError) -> HttpRespons
 
 
 def _error_response(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    response = _error_body(request, message, status=status)
+    # The same URL answers a page or a bare toast depending on HX-Request.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _error_body(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     if getattr(request, "htmx", False):
         # No swap (base.html swaps only 2xx, 409 and 422), so what the user typed stays on screen.
         response = HttpResponse(status=status)
