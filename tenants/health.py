@@ -61,7 +61,8 @@ def tenant_health_read(
         ]
     lists = graph.batch(requests)
     exchange = [
-        health_for(_last_sync(item), now) for item in collection_items(graph, lists["exchange"])
+        health_for(status=item.get("status", ""), last_sync=_last_sync(item), now=now)
+        for item in collection_items(graph, lists["exchange"])
     ]
     exchange_counts = {
         "exchange_total": len(exchange),
