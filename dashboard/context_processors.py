@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from kernel.roles import Role
 from kernel.tenancy import request_tenant
-from tenants.selectors import managed_tenant_list
 
 # Each page joins the navigation when it is built: (label, URL name).
 NAVIGATION: list[tuple[str, str]] = [
@@ -20,8 +19,6 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Audit log", "audit:list"),
     ("Tenants", "tenants:list"),
 ]
-# The switcher offers at most this many tenants at once (it searches as one types).
-SWITCHER_LIMIT = 2000
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -43,5 +40,4 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "can_operate": signed_in and user.has_role(Role.OPERATOR),
         "can_administer": signed_in and user.has_role(Role.ADMIN),
         "current_tenant": tenant,
-        "tenant_options": managed_tenant_list()[:SWITCHER_LIMIT] if signed_in else [],
     }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("check/", views.tenants_check, name="check"),
     path("consented/", views.tenant_consented, name="consented"),
     path("switch/", views.tenant_switch, name="switch"),
+    path("options/", views.tenant_options, name="options"),
     path("health/", views.tenant_health, name="health"),
     path("health/refresh/", views.tenant_health_refresh, name="health-refresh"),
 ]

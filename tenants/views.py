@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.contrib import messages
@@ -120,6 +121,18 @@ def _section(path: str) -> str:
     )
 
 
+# The switcher offers this many matches as one types (an MSP has hundreds of tenants).
+SWITCHER_MATCHES = 20
+
+
+@require_GET
+def tenant_options(request: HttpRequest) -> HttpResponse:
+    """The switcher's suggestions: tenants whose name, domain or id contains what was typed."""
+    typed = request.GET.get("tenant", "").split("·")[0].strip()
+    options = selectors.managed_tenant_list(query=typed)[:SWITCHER_MATCHES]
+    return render(request, "tenants/_options.html", {"options": options})
+
+
 @require_GET
 def tenant_switch(request: HttpRequest) -> HttpResponse:
     """The header's switcher: a tenant picked by name, domain or id → the same section there."""
@@ -163,18 +176,18 @@ def tenant_health(request: HttpRequest) -> HttpResponse:
     form = TenantHealthFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "tenants/health.html", {"form": form, "rows": []}, status=400)
-    rows = selectors.tenant_health_rows(**form.selector_arguments())
+    tenants = selectors.tenant_health_list(**form.selector_arguments())
     if form.cleaned_data.get("format") == "csv":
-        return csv_download(_health_csv(rows), name="tenant-health")
-    page = Paginator(rows, HEALTH_PAGE_SIZE).get_page(request.GET.get("page"))
+        return csv_download(_health_csv(tenants.iterator()), name="tenant-health")
+    page = Paginator(tenants, HEALTH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "tenants/health.html",
         {
             "form": form,
-            "rows": page.object_list,
+            "rows": [selectors.HealthRow(tenant) for tenant in page.object_list],
             "page": page,
-            "total": len(rows),
+            "total": page.paginator.count,
             "query": query_without(request.GET, "page", "format"),
             "columns": HEALTH_COLUMNS,
             "sort": form.cleaned_data.get("sort") or "tenant",
@@ -182,12 +195,13 @@ def tenant_health(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _health_csv(rows: list[selectors.HealthRow]):  # noqa: ANN202 - a generator of CSV lines
+def _health_csv(tenants: Iterable[ManagedTenant]) -> Iterator[str]:
     out = csv_writer()
     yield out.writerow(
         ["tenant_id", "tenant", "domain", *[key for _, key in HEALTH_COLUMNS[1:]], "error"]
     )
-    for row in rows:
+    for tenant in tenants:
+        row = selectors.HealthRow(tenant)
         snap = row.snapshot
         yield out.writerow(
             [

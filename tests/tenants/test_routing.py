@@ -200,3 +200,11 @@ def test_allow_list_restricts_the_tenants(technician: Client, settings) -> None:
     refused = technician.get(f"/t/{NORTHWIND}/exchange-connectors/")
     assert refused.status_code == 403
     assert technician.get(f"/t/{HOME}/exchange-connectors/").status_code == 200
+
+
+def test_switcher_suggests_tenants_by_name_domain_or_id(technician: Client) -> None:
+    technician.post("/tenants/add/", {"tenant": "fabrikam.example"})
+    for typed in ("fabri", "fabrikam.example", FABRIKAM[:8]):
+        options = technician.get("/tenants/options/", {"tenant": typed}).content.decode()
+        assert f"Fabrikam · fabrikam.example · {FABRIKAM}" in options
+        assert NORTHWIND not in options
