@@ -93,7 +93,10 @@ GRAPH_SCOPES = [
 # Asked for only when a user first opens the App Proxy pages (incremental consent).
 APP_PROXY_GRAPH_SCOPES = ["https://graph.microsoft.com/Directory.ReadWrite.All"]
 # Asked for when a partner's technician first discovers the GDAP customers (incremental consent).
-TENANTS_GRAPH_SCOPES = ["https://graph.microsoft.com/DelegatedAdminRelationship.Read.All"]
+TENANTS_GRAPH_SCOPES = [
+    "https://graph.microsoft.com/DelegatedAdminRelationship.Read.All",
+    "https://graph.microsoft.com/CrossTenantInformation.ReadBasic.All",
+]
 # GDAP relationships are served by Graph v1.0 only: the same host, the v1.0 root.
 GRAPH_V1_BASE_URL = os.environ.get("GRAPH_V1_BASE_URL") or (
     GRAPH_BASE_URL.rsplit("/", 1)[0] + "/v1.0"

@@ -28,6 +28,7 @@ TENANT_WIDE = frozenset(
         "User.Read",
         # The partner's administrator granted it: the dashboard reads the GDAP relationships.
         "DelegatedAdminRelationship.Read.All",
+        "CrossTenantInformation.ReadBasic.All",
     }
 )
 

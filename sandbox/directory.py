@@ -11,6 +11,7 @@ READ_SCOPES = frozenset(
         "Directory.Read.All",
         "User.Read",
         "DelegatedAdminRelationship.Read.All",
+        "CrossTenantInformation.ReadBasic.All",
     }
 )
 ALL_SCOPES = READ_SCOPES | {

@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
+from graph.batch import BatchRequest
 from graph.client import GraphClient
 from graph.datetimes import parse_graph_datetime
 from graph.errors import GraphAuthError, GraphError
@@ -26,6 +28,7 @@ from tenants.selectors import GRANTING
 logger = logging.getLogger(__name__)
 
 RELATIONSHIPS = "/tenantRelationships/delegatedAdminRelationships"
+FIND_TENANT = "/tenantRelationships/findTenantInformationByTenantId"
 
 # A tenant's Graph client with these scopes (None: the sign-in's).
 GraphForTenant = Callable[[str, Sequence[str] | None], GraphClient]
@@ -59,6 +62,7 @@ def tenants_discover(*, graph: GraphClient, home_tenant_id: str) -> int:
         customer = (item.get("customer") or {}).get("tenantId", "").lower()
         if customer and _better(item, best.get(customer)):
             best[customer] = item
+    domains = _default_domains(graph, list(best))
     with transaction.atomic():
         for tenant_id, item in best.items():
             roles = [
@@ -69,6 +73,7 @@ def tenants_discover(*, graph: GraphClient, home_tenant_id: str) -> int:
                 tenant_id=tenant_id,
                 defaults={
                     "display_name": (item.get("customer") or {}).get("displayName", ""),
+                    "default_domain": domains.get(tenant_id, ""),
                     "source": TenantSource.GDAP,
                     "relationship_id": item.get("id", ""),
                     "relationship_status": item.get("status", ""),
@@ -77,6 +82,21 @@ def tenants_discover(*, graph: GraphClient, home_tenant_id: str) -> int:
                 },
             )
     return len(best)
+
+
+def _default_domains(graph: GraphClient, tenant_ids: list[str]) -> dict[str, str]:
+    """Each customer's default domain (GDAP names the customer, not its domains), so the
+    switcher finds it by domain: `findTenantInformationByTenantId`, 20 per `$batch`."""
+    answers = graph.batch(
+        BatchRequest(f"t{index}", "GET", f"{FIND_TENANT}(tenantId='{quote(tenant_id)}')")
+        for index, tenant_id in enumerate(tenant_ids)
+    )
+    domains = {}
+    for index, tenant_id in enumerate(tenant_ids):
+        answer = answers[f"t{index}"]
+        if answer.ok and isinstance(answer.body, dict):
+            domains[tenant_id] = str(answer.body.get("defaultDomainName") or "").lower()
+    return domains
 
 
 def tenant_add(*, value: str) -> ManagedTenant:

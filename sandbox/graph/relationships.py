@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
+from sandbox import tenants
 from sandbox.graph import odata
 from sandbox.graph.context import GraphRequest
 from sandbox.graph.entities import EntityType, Kind, Property, Writable, to_graph
-from sandbox.graph.responses import GraphError
+from sandbox.graph.responses import GraphError, json_response
 from sandbox.models import DelegatedAdminRelationship, RelationshipStatus, Tenant
 from sandbox.scope import current_tenant, home_tenant_id
 
 RELATIONSHIPS = "tenantRelationships/delegatedAdminRelationships"
+FIND_TENANT = "tenantRelationships/findTenantInformationByTenantId"
 CUSTOMERS = "tenantRelationships/delegatedAdminCustomers"
 
 DELEGATED_ADMIN_RELATIONSHIP = EntityType(
@@ -73,3 +75,20 @@ def list_customers(req: GraphRequest) -> HttpResponse:
     customers = Tenant.objects.filter(id__in=customer_ids)
     items = [to_graph(DELEGATED_ADMIN_CUSTOMER, item) for item in customers]
     return odata.collection_response(req, DELEGATED_ADMIN_CUSTOMER, items, CUSTOMERS)
+
+
+def find_tenant_information(req: GraphRequest, tenant_id: str) -> HttpResponse:
+    """`tenantInformation` of any tenant: its id, name and default domain (for a partner's
+    switcher; any tenant's basic information is readable with CrossTenantInformation)."""
+    found = tenants.lookup(tenant_id.replace("''", "'"))
+    if found is None:
+        raise GraphError(404, "Request_ResourceNotFound", f"Tenant '{tenant_id}' was not found.")
+    return json_response(
+        {
+            "@odata.context": odata.metadata_url(req, "microsoft.graph.tenantInformation"),
+            "tenantId": found.id,
+            "federationBrandName": None,
+            "displayName": found.display_name,
+            "defaultDomainName": found.default_domain,
+        }
+    )

@@ -25,6 +25,7 @@ EXCHANGE_WRITE = (SERVICE_CONFIG_WRITE,)
 EXCHANGE_CREATE = (SERVICE_CONFIG_WRITE, CONFIGURATION_WRITE)
 APP_PROXY = (DIRECTORY_WRITE,)
 AUDIT_READ = (APPS_READ, APPS_WRITE)
+CROSS_TENANT_READ = ("CrossTenantInformation.ReadBasic.All",)
 GDAP_READ = ("DelegatedAdminRelationship.Read.All", "DelegatedAdminRelationship.ReadWrite.All")
 
 
@@ -128,6 +129,10 @@ ROUTES: tuple[Route, ...] = (
     route(
         rf"{relationships.RELATIONSHIPS}/(?P<relationship_id>{ID})",
         GET=Endpoint(relationships.get_relationship, GDAP_READ, atomic=False),
+    ),
+    route(
+        rf"{relationships.FIND_TENANT}\(tenantId='(?P<tenant_id>(?:[^']|'')*)'\)",
+        GET=Endpoint(relationships.find_tenant_information, CROSS_TENANT_READ, atomic=False),
     ),
     route(
         relationships.CUSTOMERS,

@@ -78,6 +78,27 @@ def test_relationships_are_served_in_graph_v1_shape(partner: None, graph_token: 
     assert [item["customer"]["tenantId"] for item in filtered] == [WOODGROVE]
 
 
+def test_tenant_information_by_id_names_the_default_domain(partner: None, graph_token: Any) -> None:
+    scope = ["https://graph.microsoft.com/CrossTenantInformation.ReadBasic.All"]
+    caller = Caller(graph_token(ADMIN, scope))
+    url = settings.GRAPH_BASE_URL.replace("/beta", "/v1.0")
+    found = caller.get(
+        f"{url}/tenantRelationships/findTenantInformationByTenantId(tenantId='{WOODGROVE}')"
+    )
+    assert found.status_code == 200
+    body = found.json()
+    assert body["@odata.context"].endswith("$metadata#microsoft.graph.tenantInformation")
+    assert (body["tenantId"], body["displayName"], body["defaultDomainName"]) == (
+        WOODGROVE,
+        "Woodgrove Bank",
+        "woodgrove.example",
+    )
+    missing = caller.get(
+        f"{url}/tenantRelationships/findTenantInformationByTenantId(tenantId='nowhere')"
+    )
+    assert missing.status_code == 404
+
+
 def test_relationships_page_with_next_link(partner: None, graph_token: Any, settings: Any) -> None:
     settings.SANDBOX_PAGE_SIZE = 2
     caller = Caller(graph_token(ADMIN, GDAP_READ))

@@ -30,6 +30,8 @@ def test_discovery_lists_the_gdap_customers_with_their_relationships(technician:
         WOODGROVE: "Woodgrove Bank",
     }
     assert ManagedTenant.objects.get(tenant_id=WOODGROVE).relationship_status == "expired"
+    # GDAP names each customer; Graph's tenant information gives its default domain.
+    assert ManagedTenant.objects.get(tenant_id=NORTHWIND).default_domain == "northwind.example"
     assert ManagedTenant.objects.get(tenant_id=HOME).source == TenantSource.HOME
 
 
