@@ -92,6 +92,12 @@ def audit_filter_data(request: HttpRequest) -> QueryDict:
     return data
 
 
+def path_tenant(request: HttpRequest) -> str:
+    """The tenant the request's path names ("" outside any tenant)."""
+    tenant = request_tenant(request)
+    return tenant.id if tenant else ""
+
+
 class IntuneFilterForm(forms.Form):
     """Filters for Intune's audit events; the dropdowns offer what Graph says exists."""
 

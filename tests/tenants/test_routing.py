@@ -173,6 +173,10 @@ def test_the_audit_log_filters_and_exports_by_tenant(technician: Client, setting
     )
     lines = csv.decode().strip().splitlines()
     assert len(lines) == 2 and FABRIKAM in lines[1] and HOME not in lines[1]
+    home_entry = AuditEntry.objects.filter(tenant_id=HOME).first()
+    assert technician.get(f"/audit/{home_entry.pk}/").status_code == 200
+    assert technician.get(f"/t/{FABRIKAM}/audit/{home_entry.pk}/").status_code == 404
+    assert technician.get(f"/api/v1/tenants/{FABRIKAM}/audit/{home_entry.pk}/").status_code == 404
     api = technician.get(f"/api/v1/tenants/{FABRIKAM}/audit/").json()
     rows = api["results"]
     assert [row["tenantId"] for row in rows] == [FABRIKAM]
