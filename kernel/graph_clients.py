@@ -4,7 +4,8 @@ token. `graph_for(request)` is the one way a view gets one."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -21,13 +22,19 @@ from kernel.tenancy import acting_tenant_id
 @dataclass(frozen=True)
 class SessionTokenProvider:
     """Silent tokens for one session in one tenant (home when None); none → GraphAuthError
-    naming the scopes to sign in with. A tenant that refuses the user raises TenantRefused."""
+    naming the scopes to sign in with. A tenant that refuses the user raises TenantRefused.
+    `tokens`: the session's cache already held in memory (a fan-out), else read per call."""
 
     session: SessionBase
     tenant: str | None = None
+    tokens: identity.SessionTokens | None = None
 
     def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
         try:
+            if self.tokens is not None:
+                return self.tokens.acquire(
+                    list(scopes), tenant=self.tenant, force_refresh=force_refresh
+                )
             return identity.acquire_token(
                 self.session, list(scopes), tenant=self.tenant, force_refresh=force_refresh
             )
@@ -117,13 +124,18 @@ class _OneAtATime:
             return self.provider(scopes, force_refresh=force_refresh)
 
 
+@contextmanager
 def graph_for_each_tenant(
     request: HttpRequest,
-) -> Callable[[str, Sequence[str] | None], GraphClient]:
+) -> Iterator[Callable[[str, Sequence[str] | None], GraphClient]]:
     """Clients for many tenants at once (a fan-out across threads), as `graph_for` builds them:
-    the user's own tokens, redeemed at each tenant's authority from one token cache."""
+    the user's own tokens, redeemed at each tenant's authority from one token cache, held in
+    memory for the fan-out and written back to the session once, at the end."""
     lock = threading.Lock()
     credential = getattr(request, "auth", None)
+    tokens = (
+        None if isinstance(credential, ApiCredential) else identity.SessionTokens(request.session)
+    )
 
     def client_for(tenant: str, scopes: Sequence[str] | None = None) -> GraphClient:
         provider: TokenProvider
@@ -132,7 +144,11 @@ def graph_for_each_tenant(
                 oid=credential.claims["oid"], assertion=credential.token, tenant=tenant
             )
         else:
-            provider = SessionTokenProvider(request.session, tenant)
+            provider = SessionTokenProvider(request.session, tenant, tokens)
         return GraphClient(_OneAtATime(provider, lock), scopes=scopes)
 
-    return client_for
+    try:
+        yield client_for
+    finally:
+        if tokens is not None:
+            tokens.save()

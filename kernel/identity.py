@@ -342,34 +342,53 @@ def acquire_token(
     `force_refresh` skips the cached access token (Graph refused it) and redeems the refresh token.
     A tenant that refuses the user raises TenantRefused; no token at all, TokenUnavailable.
     """
-    home = not tenant or tenant == home_tenant_id()
+    tokens = SessionTokens(session)
     try:
-        app = _app(authority_for(tenant))
-    except IdentityProviderUnavailable as exc:
-        if not home:
-            raise TenantRefused(str(tenant), TenantRefused.NOT_FOUND, exc.message) from exc
-        raise TokenUnavailable(scopes, exc.message) from exc
-    cache = _load_cache(session)
-    with _serving(cache):
-        account = next(
-            (a for a in app.get_accounts() if a["home_account_id"] == session.get(ACCOUNT_KEY)),
-            None,
-        )
-        if account is None:
-            raise TokenUnavailable(scopes, "No signed-in account in this session.")
+        return tokens.acquire(scopes, tenant=tenant, force_refresh=force_refresh)
+    finally:
+        tokens.save()
+
+
+class SessionTokens:
+    """One session's token cache, read once and held in memory (a fan-out across tenants shares
+    it instead of reading and writing the session for every token); `save()` writes it back."""
+
+    def __init__(self, session: SessionBase) -> None:
+        self.session = session
+        self.cache = _load_cache(session)
+        self.account_id = session.get(ACCOUNT_KEY)
+
+    def save(self) -> None:
+        _save_cache(self.session, self.cache)
+
+    def acquire(
+        self, scopes: list[str], *, tenant: str | None = None, force_refresh: bool = False
+    ) -> str:
+        home = not tenant or tenant == home_tenant_id()
         try:
-            result = app.acquire_token_silent_with_error(
-                scopes, account, force_refresh=force_refresh
+            app = _app(authority_for(tenant))
+        except IdentityProviderUnavailable as exc:
+            if not home:
+                raise TenantRefused(str(tenant), TenantRefused.NOT_FOUND, exc.message) from exc
+            raise TokenUnavailable(scopes, exc.message) from exc
+        with _serving(self.cache):
+            account = next(
+                (a for a in app.get_accounts() if a["home_account_id"] == self.account_id), None
             )
-        except requests.RequestException as exc:
-            raise TokenUnavailable(scopes, "The token endpoint could not be reached.") from exc
-    _save_cache(session, cache)
-    if not result or "access_token" not in result:
-        if result and not home and (refused := tenant_refusal(str(tenant), result)):
-            raise refused
-        reason = (result or {}).get("error_description") or "The session's tokens have expired."
-        raise TokenUnavailable(scopes, reason)
-    return result["access_token"]
+            if account is None:
+                raise TokenUnavailable(scopes, "No signed-in account in this session.")
+            try:
+                result = app.acquire_token_silent_with_error(
+                    scopes, account, force_refresh=force_refresh
+                )
+            except requests.RequestException as exc:
+                raise TokenUnavailable(scopes, "The token endpoint could not be reached.") from exc
+        if not result or "access_token" not in result:
+            if result and not home and (refused := tenant_refusal(str(tenant), result)):
+                raise refused
+            reason = (result or {}).get("error_description") or "The session's tokens have expired."
+            raise TokenUnavailable(scopes, reason)
+        return result["access_token"]
 
 
 def sign_out(session: SessionBase) -> str:

@@ -223,10 +223,8 @@ def tenant_health_refresh(request: HttpRequest) -> HttpResponse:
     """Read every tenant's health now: bounded concurrency, each tenant failing on its own."""
     _ensure_home(request)
     tenants = list(selectors.managed_tenant_list())
-    outcomes = services.tenants_refresh(
-        tenants=tenants,
-        graph_for_tenant=graph_for_each_tenant(request),
-    )
+    with graph_for_each_tenant(request) as graph_for_tenant:
+        outcomes = services.tenants_refresh(tenants=tenants, graph_for_tenant=graph_for_tenant)
     failed = sum(outcome.health is None for outcome in outcomes)
     text = f"Refreshed {len(outcomes) - failed} of {len(outcomes)} tenants."
     (messages.warning if failed else messages.success)(request, text)
