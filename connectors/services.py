@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from audit.batch import BatchItem, audited_graph_batch
-from audit.models import Action, TargetType
-from audit.services import Actor, Target, audited_graph_write
+from audit.models import Action, Outcome, TargetType
+from audit.services import Actor, Target, audited_graph_write, failure_outcome
 from connectors import paths
-from connectors.editing import Changes, reviewed_update
+from connectors.editing import Changes, GraphRecord, reviewed_update
 from connectors.graph.batch import BatchRequest
 from connectors.graph.client import GraphClient
-from connectors.graph.errors import GraphError
+from connectors.graph.deadline import current_deadline
+from connectors.graph.errors import GraphError, GraphNotSent
 from connectors.records import (
     AppProxyConnector,
     ConnectorGroup,
@@ -25,10 +28,34 @@ from connectors.records import (
 )
 from connectors.selectors import (
     app_proxy_connector_get,
+    app_proxy_connector_group_get,
     connector_group_get,
     connector_group_row_get,
     exchange_connector_get,
 )
+from dashboard.locks import LockTimeout, object_lock
+
+
+@contextmanager
+def serialised(target_type: str, object_id: str) -> Iterator[None]:
+    """One check-then-write of an object at a time, across workers and hosts (dashboard.locks).
+
+    Without it two admins editing from the same form state both pass the conflict check and the
+    second PATCH silently overwrites the first. The wait ends with the request's Graph deadline:
+    then nothing is sent (`GraphNotSent`).
+    """
+    deadline = current_deadline()
+    seconds = deadline.remaining() if deadline else settings.GRAPH_BACKGROUND_DEADLINE_SECONDS
+    try:
+        with object_lock(f"{target_type}:{object_id}", wait_seconds=seconds, hold_seconds=seconds):
+            yield
+    except LockTimeout as exc:
+        error = GraphNotSent(
+            "Another change to this object was still being saved when the dashboard's time for "
+            "Graph ran out; nothing was sent."
+        )
+        error.write = True
+        raise error from exc
 
 
 def _exchange_target(connector_id: str = "", name: str = "") -> Target:
@@ -66,21 +93,48 @@ def exchange_connector_update(
     """PATCH only the changed fields, unless Graph changed one of them since the form opened.
 
     `changes` maps each changed property to (value when the form was opened, new value). One GET
-    (the conflict check) and one PATCH; `EditConflict` when the GET shows someone else's change.
+    (the conflict check) and one PATCH, serialised per connector; `EditConflict` when the GET
+    shows someone else's change.
     """
-    current = exchange_connector_get(graph=graph, connector_id=connector_id)
     return ExchangeConnector.from_graph(
-        reviewed_update(
+        _serialised_update(
             graph=graph,
             actor=actor,
             action=Action.EXCHANGE_CONNECTOR_UPDATE,
             target_type=TargetType.EXCHANGE_CONNECTOR,
+            object_id=connector_id,
             path=paths.exchange_connector(connector_id),
-            current=current,
+            load=lambda: exchange_connector_get(graph=graph, connector_id=connector_id),
             changes=changes,
             reason=reason,
         )
     )
+
+
+def _serialised_update(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    object_id: str,
+    path: str,
+    load: Callable[[], GraphRecord],
+    changes: Changes,
+    reason: str,
+) -> dict[str, Any]:
+    """`load()` (the conflict check's GET) and `reviewed_update`, under the object's lock."""
+    with serialised(target_type, object_id):
+        return reviewed_update(
+            graph=graph,
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            path=path,
+            current=load(),
+            changes=changes,
+            reason=reason,
+        )
 
 
 def exchange_connector_delete(
@@ -142,11 +196,17 @@ class BulkSyncResult:
     requested_at: datetime
     error: GraphError | None
 
+    @property
+    def outcome(self) -> Outcome:
+        """This connector's own outcome, by the audit log's rules (docs/audit.md)."""
+        return Outcome.SUCCEEDED if self.error is None else failure_outcome(self.error)
+
 
 def exchange_connector_bulk_sync(
     *, graph: GraphClient, actor: Actor, connector_ids: Sequence[str], sync_type: str
 ) -> list[BulkSyncResult]:
-    """Sync many connectors through `$batch` (20 per POST); each keeps its own outcome."""
+    """Sync many connectors through `$batch` (20 per POST); each keeps its own outcome, whatever
+    happens to the other POSTs (a failed POST's items get its error, classified as one write)."""
     unique_ids = list(dict.fromkeys(connector_ids))
     requested_at = timezone.now()
     items = [
@@ -202,16 +262,16 @@ def app_proxy_connector_update(
     changes: Changes,
     reason: str = "",
 ) -> AppProxyConnector:
-    """PATCH the changed fields (one GET for the conflict check, one PATCH)."""
-    current = app_proxy_connector_get(graph=graph, connector_id=connector_id)
+    """PATCH the changed fields (one GET for the conflict check, one PATCH), serialised."""
     return AppProxyConnector.from_graph(
-        reviewed_update(
+        _serialised_update(
             graph=graph,
             actor=actor,
             action=Action.APP_PROXY_CONNECTOR_UPDATE,
             target_type=TargetType.APP_PROXY_CONNECTOR,
+            object_id=connector_id,
             path=paths.app_proxy_connector(connector_id),
-            current=current,
+            load=lambda: app_proxy_connector_get(graph=graph, connector_id=connector_id),
             changes=changes,
             reason=reason,
         )
@@ -227,28 +287,40 @@ def app_proxy_connector_move(
     to_group: ConnectorGroup,
     reason: str = "",
 ) -> None:
-    """Move a connector to another applicationProxy group: POST memberOf/$ref (201 or 204)."""
+    """Move a connector to another applicationProxy group: POST memberOf/$ref (201 or 204).
+
+    `from_group` is the group the admin saw it in: serialised per connector, one GET checks Graph
+    still has it there (else `ChangeRefused`, nothing sent), and the audit's "before" is Graph's.
+    """
     if not to_group.is_application_proxy:
         raise ChangeRefused(
             f"{to_group.display_name} is a {to_group.type_label} group: connectors can only be "
             "moved to Application Proxy groups."
         )
-    with audited_graph_write(
-        actor=actor,
-        action=Action.APP_PROXY_CONNECTOR_MOVE,
-        target=Target(
-            type=TargetType.APP_PROXY_CONNECTOR, id=connector.id, name=connector.display_name
-        ),
-        before={"memberOf": _group_ref(from_group)} if from_group else {},
-        after={"memberOf": _group_ref(to_group)},
-        reason=reason,
-    ) as write:
-        response = graph.post(
-            paths.app_proxy_connector_member_of_ref(connector.id),
-            json={"@odata.id": graph.url_for(paths.connector_group(to_group.id))},
-            client_request_id=write.correlation_id,
-        )
-        write.report(response)
+    with serialised(TargetType.APP_PROXY_CONNECTOR, connector.id):
+        current = app_proxy_connector_group_get(graph=graph, connector_id=connector.id)
+        if (current.id if current else "") != (from_group.id if from_group else ""):
+            raise ChangeRefused(
+                f"{connector.display_name} is now in "
+                f"{current.display_name if current else 'no group'}: someone moved it since this "
+                "form was opened. Nothing was changed; open the move again."
+            )
+        with audited_graph_write(
+            actor=actor,
+            action=Action.APP_PROXY_CONNECTOR_MOVE,
+            target=Target(
+                type=TargetType.APP_PROXY_CONNECTOR, id=connector.id, name=connector.display_name
+            ),
+            before={"memberOf": _group_ref(current)} if current else {},
+            after={"memberOf": _group_ref(to_group)},
+            reason=reason,
+        ) as write:
+            response = graph.post(
+                paths.app_proxy_connector_member_of_ref(connector.id),
+                json={"@odata.id": graph.url_for(paths.connector_group(to_group.id))},
+                client_request_id=write.correlation_id,
+            )
+            write.report(response)
 
 
 def _group_ref(group: ConnectorGroup) -> dict[str, str]:
@@ -282,21 +354,26 @@ def connector_group_update(
     *, graph: GraphClient, actor: Actor, group_id: str, changes: Changes, reason: str = ""
 ) -> ConnectorGroup:
     """Rename or re-region. The region may change only while the group is empty (Graph refuses
-    otherwise): checked here first, so nothing is sent (`ChangeRefused`)."""
-    current = connector_group_get(graph=graph, group_id=group_id)
-    new_region = changes["region"][1] if "region" in changes else current.region
-    if not same_graph_value("region", current.region, new_region) and (
-        lock := connector_group_row_get(graph=graph, group_id=group_id).region_lock
-    ):
-        raise ChangeRefused(lock)
+    otherwise): checked here first, so nothing is sent (`ChangeRefused`). Serialised per group."""
+
+    def load() -> ConnectorGroup:
+        current = connector_group_get(graph=graph, group_id=group_id)
+        new_region = changes["region"][1] if "region" in changes else current.region
+        if not same_graph_value("region", current.region, new_region) and (
+            region_lock := connector_group_row_get(graph=graph, group_id=group_id).region_lock
+        ):
+            raise ChangeRefused(region_lock)
+        return current
+
     return ConnectorGroup.from_graph(
-        reviewed_update(
+        _serialised_update(
             graph=graph,
             actor=actor,
             action=Action.CONNECTOR_GROUP_UPDATE,
             target_type=TargetType.CONNECTOR_GROUP,
+            object_id=group_id,
             path=paths.connector_group(group_id),
-            current=current,
+            load=load,
             changes=changes,
             reason=reason,
         )

@@ -333,18 +333,21 @@ def exchange_connector_bulk_sync(request: HtmxHttpRequest) -> HttpResponse:
         )
     except GraphError as error:
         return graph_fault_response(request, error, title="Graph did not start the syncs")
-    failed = [result for result in results if result.error]
-    if failed:
+    refused = sum(result.outcome == Outcome.FAILED for result in results)
+    unknown = sum(result.outcome == Outcome.UNKNOWN for result in results)
+    if refused or unknown:
         messages.warning(
             request,
-            f"Sync requested for {len(results) - len(failed)} of {len(results)} connectors; "
-            f"{len(failed)} refused.",
+            f"Sync requested for {len(results) - refused - unknown} of {len(results)} "
+            f"connectors; {refused} refused, {unknown} with an unknown outcome "
+            "(see the audit log).",
         )
     else:
         messages.success(request, f"Sync requested for {len(results)} connectors.")
     if request.htmx:
         items = [_bulk_item(result) for result in results]
-        return render(request, f"{LIST}#bulk-results", {"results": items, "refused": len(failed)})
+        context = {"results": items, "refused": refused, "unknown": unknown}
+        return render(request, f"{LIST}#bulk-results", context)
     return redirect("exchange:list")
 
 
@@ -352,7 +355,9 @@ def _bulk_item(result: services.BulkSyncResult) -> dict[str, object]:
     sync: dict[str, object] = {
         "requested_at": result.requested_at,
         "sync_type": result.sync_type,
-        "state": "refused" if result.error else "pending",
+        "state": {Outcome.FAILED: "refused", Outcome.UNKNOWN: "unknown"}.get(
+            result.outcome, "pending"
+        ),
     }
     if result.error:
         sync["message"] = graph_fault_message(result.error)
