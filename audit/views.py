@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from audit.exports import audit_csv_chunks
-from audit.forms import AuditFilterForm, IntuneFilterForm
+from audit.forms import AuditFilterForm, AuditPageForm, IntuneFilterForm
 from audit.intune import AUDIT_PERMISSION
 from audit.models import AuditEntry, Phase
 from audit.selectors import (
@@ -81,7 +81,7 @@ def _columns(current_sort: str) -> list[Column]:
 @require_http_methods(["GET", "HEAD"])
 @vary_on_headers("HX-Request")
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET)
+    form = AuditPageForm(request.GET)
     valid = form.is_valid()
     wants_csv = valid and form.cleaned_data.get("format") == "csv"
     if wants_csv:
@@ -97,7 +97,7 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     if valid:
         sort = form.cleaned_data.get("sort") or DEFAULT_SORT
         page = Paginator(audit_action_list(filters=form.filters()), PAGE_SIZE).get_page(
-            request.GET.get("page")
+            form.cleaned_data.get("page") or 1
         )
         context |= {"page": page, "columns": _columns(sort), "sort": sort}
     if request.htmx:

@@ -27,6 +27,7 @@ from connectors.records import (
     ExchangeConnector,
     format_graph_datetime,
 )
+from dashboard.query_fields import page_field
 
 HOST_NAME = RegexValidator(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -129,7 +130,7 @@ class ListFilterForm(forms.Form):
     DEFAULT_SORT = ""
 
     sort = forms.ChoiceField(required=False)
-    page = forms.IntegerField(required=False, min_value=1)
+    page = page_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

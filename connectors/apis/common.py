@@ -18,6 +18,7 @@ from connectors.graph.client import GraphClient
 from connectors.graph.session import graph_client_for_session, graph_client_on_behalf_of
 from dashboard.api.forms import ChangeReasonSerializer, serializer_for_form, validated
 from dashboard.api_tokens import ApiCredential
+from dashboard.query_fields import MAX_PAGE
 
 MAX_PAGE_SIZE = 200
 
@@ -36,7 +37,7 @@ def actor_for(request: Request) -> Actor:
 
 
 class PageQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=50
     )

@@ -60,7 +60,9 @@ def app_proxy_connector_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AppProxyConnectorFilterForm(request.GET, auto_id="filter-%s")
     if not form.is_valid():
         context = {"filter_form": form, "groups": [], "versions": []}
-        return render(request, page_or_partial(request, LIST, "results"), context, status=400)
+        # htmx swaps a 422 (not a 400), so the field error reaches the filters.
+        status = 422 if request.htmx else 400
+        return render(request, page_or_partial(request, LIST, "results"), context, status=status)
     try:
         tenant = selectors.app_proxy_tenant_get(graph=app_proxy_graph_for(request))
     except GraphError as error:

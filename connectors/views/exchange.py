@@ -50,7 +50,9 @@ def exchange_connector_list(request: HtmxHttpRequest) -> HttpResponse:
     form = ExchangeConnectorFilterForm(request.GET, auto_id="filter-%s")
     context = {"filter_form": form, "banner_dismissed": request.session.get(BANNER_DISMISSED)}
     if not form.is_valid():
-        return render(request, page_or_partial(request, LIST, "results"), context, status=400)
+        # htmx swaps a 422 (not a 400), so the field error reaches the filters.
+        status = 422 if request.htmx else 400
+        return render(request, page_or_partial(request, LIST, "results"), context, status=status)
     try:
         rows = selectors.exchange_connector_list(
             graph=graph_for(request), now=timezone.now(), **form.selector_arguments()
