@@ -29,11 +29,12 @@ from audit.selectors import (
     intune_filter_choices,
     intune_next_link_is_ours,
 )
-from connectors.apis.common import PageQuerySerializer, graph_for, page_serializer, paged
-from dashboard.api.docs import JsonErrorsMixin
-from dashboard.api.forms import query_parameters, validated
-from dashboard.api.permissions import IsReader
-from dashboard.csv_export import csv_download
+from kernel.api.docs import JsonErrorsMixin
+from kernel.api.forms import query_parameters, validated
+from kernel.api.paging import PageQuerySerializer, page_serializer, paged
+from kernel.api.permissions import IsReader
+from kernel.csv_export import csv_download
+from kernel.graph_clients import graph_for
 
 TAG = ["Audit log"]
 PAGING = {"page", "page_size"}

@@ -20,11 +20,11 @@ from typing import Any, Protocol
 
 from audit.models import AuditEntry, Outcome, Phase
 from audit.services import Actor, Target, audit_record, failure_outcome
-from connectors.graph.errors import GraphError
+from graph.errors import GraphError
 
 
 class BatchAnswer(Protocol):
-    """What is kept of one item's answer (connectors.graph's BatchResult)."""
+    """What is kept of one item's answer (graph's BatchResult)."""
 
     @property
     def status(self) -> int: ...

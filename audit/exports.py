@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from audit.models import AuditEntry
-from dashboard.csv_export import csv_cell, csv_writer
+from kernel.csv_export import csv_cell, csv_writer
 
 HEADER = [
     "id",

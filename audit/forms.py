@@ -9,7 +9,7 @@ from django import forms
 
 from audit.models import Outcome
 from audit.selectors import DEFAULT_SORT, SORTS, AuditFilters, IntuneFilters
-from dashboard.query_fields import date_field, page_field
+from kernel.query_fields import date_field, page_field
 
 SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
 FORMAT_CHOICES = [("", "Page"), ("csv", "CSV")]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.records import parse_graph_datetime
+from graph.datetimes import parse_graph_datetime
 
 AUDIT_EVENTS = "deviceManagement/auditEvents"
 AUDIT_CATEGORIES = f"{AUDIT_EVENTS}/getAuditCategories()"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
@@ -15,15 +17,17 @@ from audit import chain
 from audit.intune import (
     AUDIT_CATEGORIES,
     AUDIT_EVENTS,
+    AUDIT_PERMISSION,
     IntuneAuditEvent,
     activity_types_path,
     odata_string,
 )
 from audit.models import AuditEntry, Outcome, Phase
-from connectors.records import format_graph_datetime
+from graph.datetimes import format_graph_datetime
+from graph.errors import GraphPermissionError
 
 if TYPE_CHECKING:
-    from connectors.graph.client import GraphClient
+    from graph.client import GraphClient
 
 # Sort keys the viewer offers (`?sort=`, `-` for descending) and the columns behind them.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -34,6 +38,9 @@ SORTS: dict[str, tuple[str, ...]] = {
     "outcome": ("shown_outcome", "id"),
 }
 DEFAULT_SORT = "-time"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,22 @@ def intune_next_link_is_ours(*, graph: GraphClient, next_link: str) -> bool:
     return next_link.startswith(f"{graph.url_for(AUDIT_EVENTS)}?")
 
 
+def _names_audit_permission(read: Callable[P, R]) -> Callable[P, R]:
+    """Intune's audit reads need AUDIT_PERMISSION: a 403 names it even when Graph's message
+    does not (the one fault path then says which permission is missing)."""
+
+    @functools.wraps(read)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return read(*args, **kwargs)
+        except GraphPermissionError as error:
+            error.required_permission = error.required_permission or AUDIT_PERMISSION
+            raise
+
+    return wrapper
+
+
+@_names_audit_permission
 def intune_audit_event_page(
     *,
     graph: GraphClient,
@@ -260,6 +283,7 @@ def intune_audit_event_page(
     )
 
 
+@_names_audit_permission
 def intune_audit_event_get(*, graph: GraphClient, event_id: str) -> IntuneAuditEvent:
     response = graph.get(f"{AUDIT_EVENTS}/{quote(event_id, safe='')}")
     return IntuneAuditEvent.from_graph(response.body if isinstance(response.body, dict) else {})
@@ -279,6 +303,7 @@ def intune_audit_activity_types(*, graph: GraphClient, category: str) -> list[st
     return sorted({value for value in values or [] if isinstance(value, str) and value})
 
 
+@_names_audit_permission
 def intune_event_for_entry(*, graph: GraphClient, entry: AuditEntry) -> IntuneAuditEvent | None:
     """Intune's event for a local action: same correlation id, near the same time.
 
@@ -315,6 +340,7 @@ def audit_actions_by_correlation(*, correlation_ids: list[uuid.UUID]) -> dict[st
     return {str(row.correlation_id): row for row in rows}
 
 
+@_names_audit_permission
 def intune_filter_choices(*, graph: GraphClient, category: str) -> tuple[list[str], list[str]]:
     """What the Intune filters may offer: Graph's categories, and the activity types of the
     chosen category when Graph knows it (none otherwise)."""

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from audit import chain
 from audit.models import AuditEntry, Channel, Outcome, Phase
-from connectors.graph.errors import GraphError, may_have_been_applied
+from graph.errors import GraphError, may_have_been_applied
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -80,7 +80,7 @@ class Target:
 
 
 class GraphAnswer(Protocol):
-    """What the audit log keeps of a successful Graph answer (connectors.graph's GraphResponse)."""
+    """What the audit log keeps of a successful Graph answer (graph's GraphResponse)."""
 
     @property
     def status(self) -> int: ...

@@ -13,11 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from audit.exports import audit_csv_chunks
 from audit.forms import AuditFilterForm, AuditPageForm, IntuneFilterForm
-from audit.intune import AUDIT_PERMISSION
 from audit.models import AuditEntry, Phase
 from audit.selectors import (
     DEFAULT_SORT,
@@ -31,11 +29,13 @@ from audit.selectors import (
     intune_filter_choices,
     intune_next_link_is_ours,
 )
-from connectors.graph.client import GraphClient
-from connectors.graph.errors import GraphAuthError, GraphError, GraphPermissionError
-from connectors.graph.session import graph_client_for_session
-from dashboard.csv_export import csv_download
-from dashboard.graph_faults import fault_status, graph_fault_message, graph_fault_response
+from graph.client import GraphClient
+from graph.errors import GraphAuthError, GraphError
+from kernel.csv_export import csv_download
+from kernel.faults import graph_fault_message
+from kernel.graph_clients import graph_for
+from kernel.htmx import HtmxHttpRequest, form_error_status
+from kernel.listing import sort_columns
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -47,35 +47,6 @@ COLUMNS = [
     ("outcome", "Outcome"),
     (None, "Request id"),
 ]
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-@dataclass(frozen=True)
-class Column:
-    label: str
-    sort_key: str | None = None
-    link_sort: str = ""
-    aria_sort: str = ""
-
-
-def _columns(current_sort: str) -> list[Column]:
-    """Headers with the sort each link applies: ascending first, again to reverse."""
-    columns = []
-    for key, label in COLUMNS:
-        if key is None:
-            columns.append(Column(label=label))
-            continue
-        if current_sort == key:
-            columns.append(Column(label, key, f"-{key}", "ascending"))
-        elif current_sort == f"-{key}":
-            columns.append(Column(label, key, key, "descending"))
-        else:
-            # Time reads newest first by default; the others A→Z.
-            columns.append(Column(label, key, f"-{key}" if key == "time" else key))
-    return columns
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -99,11 +70,13 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         page = Paginator(audit_action_list(filters=form.filters()), PAGE_SIZE).get_page(
             form.cleaned_data.get("page") or 1
         )
-        context |= {"page": page, "columns": _columns(sort), "sort": sort}
-    if request.htmx:
-        # The page's htmx config swaps 422 answers, not 400: filter errors still reach the page.
-        return render(request, "audit/list.html#results", context, status=200 if valid else 422)
-    return render(request, "audit/list.html", context, status=200 if valid else 400)
+        context |= {
+            "page": page,
+            "columns": sort_columns(request.GET, COLUMNS, sort, descending_first={"time"}),
+            "sort": sort,
+        }
+    template = "audit/list.html#results" if request.htmx else "audit/list.html"
+    return render(request, template, context, status=200 if valid else form_error_status(request))
 
 
 def _csv_response(form: AuditFilterForm) -> StreamingHttpResponse:
@@ -172,27 +145,6 @@ def audit_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
 # -- Intune's own audit events (read from Graph through the signed-in user's client) ---------
 
 
-def _intune_fault(
-    request: HtmxHttpRequest, error: GraphError, context: dict[str, Any] | None = None
-) -> HttpResponse:
-    """A Graph fault as a message naming Graph's request id: a page, a toast, or sign-in."""
-    if isinstance(error, GraphPermissionError) and not error.required_permission:
-        # This page knows what it needs even when Graph's message does not say.
-        error.required_permission = AUDIT_PERMISSION
-    if isinstance(error, GraphAuthError) or request.htmx:
-        return graph_fault_response(request, error, title="Intune audit events unavailable")
-    return render(
-        request,
-        "audit/intune.html",
-        {
-            **(context or {}),
-            "graph_error": graph_fault_message(error),
-            "form": (context or {}).get("form") or _intune_form(request, [], []),
-        },
-        status=fault_status(error),
-    )
-
-
 def _intune_form(
     request: HttpRequest,
     categories: list[str],
@@ -213,49 +165,36 @@ def _intune_form(
 @require_http_methods(["GET", "HEAD"])
 @vary_on_headers("HX-Request")
 def intune_list(request: HtmxHttpRequest) -> HttpResponse:
-    graph = graph_client_for_session(request.session)
-    try:
-        categories, activity_types = intune_filter_choices(
-            graph=graph, category=request.GET.get("category", "")
-        )
-        form = _intune_form(request, categories, activity_types, graph)
-        context: dict[str, Any] = {"form": form}
-        if not form.is_valid():
-            if request.htmx:
-                return render(request, "audit/intune.html#events", context, status=422)
-            return render(request, "audit/intune.html", context, status=400)
-        page = intune_audit_event_page(
-            graph=graph, filters=form.filters(), next_link=form.cleaned_data["next"]
-        )
-    except GraphError as error:
-        return _intune_fault(request, error)
+    graph = graph_for(request)
+    categories, activity_types = intune_filter_choices(
+        graph=graph, category=request.GET.get("category", "")
+    )
+    form = _intune_form(request, categories, activity_types, graph)
+    context: dict[str, Any] = {"form": form}
+    template = "audit/intune.html#events" if request.htmx else "audit/intune.html"
+    if not form.is_valid():
+        return render(request, template, context, status=form_error_status(request))
+    page = intune_audit_event_page(
+        graph=graph, filters=form.filters(), next_link=form.cleaned_data["next"]
+    )
     page_number = form.cleaned_data.get("page") or 1
     context |= {"page": page, "page_number": page_number, "next_page_number": page_number + 1}
-    template = "audit/intune.html#events" if request.htmx else "audit/intune.html"
     return render(request, template, context)
 
 
 @require_http_methods(["GET", "HEAD"])
 def intune_activity_types(request: HtmxHttpRequest) -> HttpResponse:
     """The activity-type dropdown for the chosen category (htmx swaps it in on change)."""
-    graph = graph_client_for_session(request.session)
-    try:
-        categories, activity_types = intune_filter_choices(
-            graph=graph, category=request.GET.get("category", "")
-        )
-    except GraphError as error:
-        return _intune_fault(request, error)
+    categories, activity_types = intune_filter_choices(
+        graph=graph_for(request), category=request.GET.get("category", "")
+    )
     form = _intune_form(request, categories, activity_types)
     return render(request, "audit/intune.html#activity_type_field", {"form": form})
 
 
 @require_http_methods(["GET", "HEAD"])
 def intune_detail(request: HtmxHttpRequest, event_id: str) -> HttpResponse:
-    graph = graph_client_for_session(request.session)
-    try:
-        event = intune_audit_event_get(graph=graph, event_id=event_id)
-    except GraphError as error:
-        return _intune_fault(request, error)
+    event = intune_audit_event_get(graph=graph_for(request), event_id=event_id)
     local = (
         audit_actions_by_correlation(correlation_ids=[event.correlation_uuid])
         if event.correlation_uuid
@@ -276,18 +215,18 @@ def intune_for_entry(request: HtmxHttpRequest, entry_id: str) -> HttpResponse:
         raise Http404("No such audit entry.")
     if entry.phase == Phase.OUTCOME and entry.attempt is not None:
         entry = entry.attempt
-    graph = graph_client_for_session(request.session)
     try:
-        event = intune_event_for_entry(graph=graph, entry=entry)
+        event = intune_event_for_entry(graph=graph_for(request), entry=entry)
     except GraphError as error:
-        if request.htmx and not isinstance(error, GraphAuthError):
-            # Inside the detail page: a line saying why, not a toast over an unrelated page.
-            return render(
-                request,
-                "audit/intune_match.html",
-                {"entry": entry, "graph_error": graph_fault_message(error)},
-            )
-        return _intune_fault(request, error)
+        if not request.htmx or isinstance(error, GraphAuthError):
+            raise  # the one fault path: a page, or sign-in
+        # Deliberately inline: inside the detail page, a line saying why Intune's event is not
+        # shown, not a toast over a page that is otherwise fine.
+        return render(
+            request,
+            "audit/intune_match.html",
+            {"entry": entry, "graph_error": graph_fault_message(error)},
+        )
     if event is not None and not request.htmx:
         return redirect("audit:intune-detail", event_id=event.id)
     template = "audit/intune_match.html" if request.htmx else "audit/intune_match_page.html"

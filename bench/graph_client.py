@@ -203,8 +203,9 @@ def run_scenarios(
 ) -> list[Row]:
     from django.conf import settings
 
-    from connectors.graph import BatchRequest, GraphClient
-    from dashboard.outbound import build_outbound_session
+    from graph.batch import BatchRequest
+    from graph.client import GraphClient
+    from graph.outbound import build_outbound_session
 
     settings.OUTBOUND_CA_BUNDLE = ca_file
     session = build_outbound_session()

@@ -33,6 +33,17 @@ class ExchangeSyncType(models.TextChoices):
     FULL_SYNC = "fullSync", "Full sync"
 
 
+class SyncProgress(models.TextChoices):
+    """The dashboard's own verdict on a requested sync (Graph only says it accepted the request)."""
+
+    PENDING = "pending", "Sync requested"
+    SYNCED = "synced", "Synced"
+    NOT_SEEN = "not_seen", "No sync seen"
+    REFUSED = "refused", "Sync refused"
+    # Graph may or may not have accepted the request (a 5xx, a timeout, a dropped connection).
+    UNKNOWN = "unknown", "Sync outcome unknown"
+
+
 class AppProxyConnectorStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     INACTIVE = "inactive", "Inactive"
@@ -66,3 +77,9 @@ def label_for(enum: type[models.TextChoices], value: str | None) -> str:
         return str(enum(value).label)
     except ValueError:
         return value
+
+
+# The values a request may set (never unknownFutureValue): the API schema's named enums
+# (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+EXCHANGE_CONNECTOR_STATUSES = [value for value, _ in choosable(ExchangeConnectorStatus)]
+APP_PROXY_CONNECTOR_STATUSES = [value for value, _ in choosable(AppProxyConnectorStatus)]

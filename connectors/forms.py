@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core import signing
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
-from connectors.editing import ReviewedEditForm
+from audit.reasons import REASON_REQUIRED, ReasonField, ReasonForm, reason_missing
 from connectors.enums import (
     AppProxyConnectorStatus,
     ConnectorGroupRegion,
@@ -25,9 +25,11 @@ from connectors.records import (
     AppProxyConnector,
     ConnectorGroup,
     ExchangeConnector,
-    format_graph_datetime,
+    GraphRecord,
+    same_graph_value,
 )
-from dashboard.query_fields import page_field
+from graph.datetimes import format_graph_datetime
+from kernel.query_fields import page_field
 
 HOST_NAME = RegexValidator(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -47,6 +49,105 @@ DATETIME_INPUT_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
 ]
+
+
+class ReviewedEditForm(forms.Form):
+    """Mixed in before a form of Graph properties that defines `graph_values()` (the cleaned
+    values under Graph's names): `class XEditForm(ReviewedEditForm, XForm)`.
+
+    Facts a record offers through `edit_facts()` (e.g. why a field is locked) travel signed too,
+    as `self.facts`, so the form can refuse a forged value without asking Graph again.
+
+    Subclasses set `EDIT_SALT` (one per kind of object), `NOUN` (for messages),
+    `REPORTED_BY_CONNECTOR` (fields whose change is an override) and `ENUM_FIELDS` (dropdowns
+    that must keep a value Graph returned that they do not offer).
+    """
+
+    EDIT_SALT: ClassVar[str]
+    NOUN: ClassVar[str] = "connector"
+    REPORTED_BY_CONNECTOR: ClassVar[tuple[str, ...]] = ()
+    ENUM_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    original = forms.CharField(widget=forms.HiddenInput)
+    reason = ReasonField()
+    confirm_override = forms.BooleanField(
+        label="Override the values the connector reports itself",
+        required=False,
+    )
+
+    def __init__(self, *args: Any, object_id: str, **kwargs: Any) -> None:
+        # Several rows may be open for editing on one page: ids must stay unique.
+        kwargs.setdefault("auto_id", f"edit-{object_id}-%s")
+        super().__init__(*args, **kwargs)
+        self.object_id = object_id
+        self.original_values, self.facts = self._original()
+        self._keep_unknown_enum_values()
+
+    @classmethod
+    def sign(cls, record: GraphRecord) -> str:
+        """The record's values (and its `edit_facts()`, if it has any) for the form to carry."""
+        facts = record.edit_facts() if hasattr(record, "edit_facts") else {}
+        return signing.dumps(
+            {"id": record.id, "values": record.graph_values(), "facts": facts}, salt=cls.EDIT_SALT
+        )
+
+    def _original(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(Graph's values when the form was opened, facts the form's checks rely on)."""
+        raw = self.data.get("original") if self.is_bound else self.initial.get("original")
+        try:
+            payload = signing.loads(raw or "", salt=self.EDIT_SALT)
+        except signing.BadSignature:
+            return {}, {}
+        if payload.get("id") != self.object_id:
+            return {}, {}
+        return payload.get("values", {}), payload.get("facts", {})
+
+    def _keep_unknown_enum_values(self) -> None:
+        """A value Graph returned that no dropdown offers stays selectable only as it was."""
+        for name in self.ENUM_FIELDS:
+            current = self.original_values.get(name) or ""
+            field = self.fields[name]
+            if current and current not in dict(field.choices):
+                field.choices = [*field.choices, (current, f"{current} (as Graph reports it)")]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.original_values:
+            raise forms.ValidationError(
+                f"This form does not belong to this {self.NOUN} or has expired. Open the edit "
+                "form again.",
+                code="bad_original",
+            )
+        return cleaned
+
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """Graph property → (value when opened, value now), for the fields that changed."""
+        changed = {}
+        for name, value in self.graph_values().items():  # type: ignore[attr-defined]
+            old = self.original_values.get(name, "")
+            if not same_graph_value(name, old, value):
+                changed[name] = (old, value)
+        return changed
+
+    def overrides(self) -> list[str]:
+        return [name for name in self.changes() if name in self.REPORTED_BY_CONNECTOR]
+
+    def ready_to_save(self) -> bool:
+        """At save: a reason where one is required, and an override of reported values confirmed.
+
+        Checked only at the save step, where both fields are on screen. False adds the errors.
+        """
+        if reason_missing(self.cleaned_data.get("reason", "")):
+            self.add_error("reason", REASON_REQUIRED)
+        if self.overrides() and not self.cleaned_data.get("confirm_override"):
+            self.add_error(
+                "confirm_override",
+                "You are overriding values the connector reports itself ("
+                + ", ".join(self.overrides())
+                + "). Tick the box to confirm; the connector may report its own values again "
+                "at its next sync.",
+            )
+        return not self.errors
 
 
 class ExchangeConnectorForm(forms.Form):
@@ -109,7 +210,7 @@ def initial_from(connector: ExchangeConnector) -> dict[str, Any]:
 
 
 class ExchangeConnectorEditForm(ReviewedEditForm, ExchangeConnectorForm):
-    """An edit of an Exchange connector, reviewed before it is sent (connectors.editing)."""
+    """An edit of an Exchange connector, reviewed before it is sent (ReviewedEditForm)."""
 
     EDIT_SALT = "connectors.exchange-connector-edit"
     REPORTED_BY_CONNECTOR = ExchangeConnectorForm.REPORTED_BY_CONNECTOR
@@ -223,7 +324,7 @@ class AppProxyConnectorForm(forms.Form):
 
 
 class AppProxyConnectorEditForm(ReviewedEditForm, AppProxyConnectorForm):
-    """An edit of an App Proxy connector, reviewed before it is sent (connectors.editing)."""
+    """An edit of an App Proxy connector, reviewed before it is sent (ReviewedEditForm)."""
 
     EDIT_SALT = "connectors.app-proxy-connector-edit"
     REPORTED_BY_CONNECTOR = AppProxyConnectorForm.REPORTED_BY_CONNECTOR
@@ -254,6 +355,15 @@ class ConnectorGroupForm(forms.Form):
         }
 
 
+class ConnectorGroupCreateForm(ConnectorGroupForm, ReasonForm):
+    """A new group: its name, its region, and the reason for the change."""
+
+
+def group_initial(row: GraphRecord) -> dict[str, Any]:
+    """The edit form's first values: the group's as Graph has them."""
+    return dict(row.graph_values())
+
+
 class ConnectorGroupEditForm(ReviewedEditForm, ConnectorGroupForm):
     """A rename or re-region, reviewed before it is sent; the region is locked on a group with
     connectors or applications (the reason travels signed, as `facts["region_lock"]`)."""
@@ -281,7 +391,7 @@ MOVE_SALT = "connectors.app-proxy-connector-move"
 MOVE_OFFER_MAX_AGE = 60 * 60
 
 
-class ConnectorMoveForm(forms.Form):
+class ConnectorMoveForm(ReasonForm):
     """Move a connector to one of the applicationProxy groups the dialog offered.
 
     The offer (the connector, the group it is in, the groups it may go to) travels signed, so a
@@ -292,12 +402,7 @@ class ConnectorMoveForm(forms.Form):
     offer = forms.CharField(widget=forms.HiddenInput)
     # The list's query string the dialog was opened from, to show that list again afterwards.
     back = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
-    reason = forms.CharField(
-        label="Reason for the move",
-        max_length=500,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    reason = ReasonField(label="Reason for the move")
 
     def __init__(self, *args: Any, connector_id: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,9 +5,10 @@ Graph is the source of truth: these records live for one request and are never s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
 
 from connectors.enums import (
     AppProxyConnectorStatus,
@@ -17,6 +18,7 @@ from connectors.enums import (
     ExchangeConnectorType,
     label_for,
 )
+from graph.datetimes import parse_graph_datetime
 
 EXCHANGE_CONNECTOR_ODATA_TYPE = "#microsoft.graph.deviceManagementExchangeConnector"
 # A status badge's colour (`badge-<tone>`); statuses not listed are neutral.
@@ -27,29 +29,36 @@ STATUS_TONES = {
 }
 
 
+# A change: Graph property → (value when the form was opened, new value).
+Changes = Mapping[str, tuple[Any, Any]]
+
+
+class _NotChecked:
+    def __repr__(self) -> str:
+        return "NOT_CHECKED"
+
+
+# As the "value when opened" of a change: the caller saw no earlier value (an API client that
+# sent no `expected`), so that field is not checked for a conflict.
+NOT_CHECKED: Any = _NotChecked()
+
+
+class GraphRecord(Protocol):
+    """What an editable record offers: its id, a name for people, its values under Graph's names."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    def graph_values(self) -> dict[str, Any]: ...
+
+
 def graph_text(item: dict[str, Any], name: str) -> str:
     """A property as text: "" when Graph sent null or nothing."""
     value = item.get(name)
     return "" if value is None else str(value)
-
-
-def parse_graph_datetime(value: Any) -> datetime | None:
-    """A Graph DateTimeOffset, or None when absent, unreadable or Intune's year-1 "never"."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None or parsed.year <= 1:
-        return None
-    return parsed
-
-
-def format_graph_datetime(value: datetime) -> str:
-    """The form Graph accepts: UTC with a Z (a naive value is taken as UTC)."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def same_graph_value(name: str, first: Any, second: Any) -> bool:

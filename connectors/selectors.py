@@ -5,14 +5,17 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+
 from connectors import paths
-from connectors.graph.batch import BatchRequest, BatchResult
-from connectors.graph.client import GraphClient
+from connectors.enums import ExchangeConnectorStatus, ExchangeSyncType, SyncProgress
 from connectors.health import Health, health_for
 from connectors.records import AppProxyConnector, ConnectorGroup, ExchangeConnector
+from graph.batch import BatchRequest, BatchResult
+from graph.client import GraphClient
 
 # Graph's page size for the list: the list costs ceil(N / PAGE_SIZE) GETs, never one per row.
 PAGE_SIZE = 100
@@ -109,6 +112,62 @@ def sync_landed(connector: ExchangeConnector, requested_at: datetime) -> bool:
     return connector.last_sync is not None and connector.last_sync > requested_at
 
 
+@dataclass(frozen=True)
+class SyncState:
+    """What became of a sync request: pending until lastSyncDateTime passes the request, "not
+    seen" after SYNC_VERIFY_TIMEOUT_SECONDS, or refused by Graph (`message` says why)."""
+
+    connector_id: str
+    requested_at: datetime
+    sync_type: ExchangeSyncType
+    progress: SyncProgress
+    timeout_seconds: int
+    message: str = ""
+
+    @property
+    def is_pending(self) -> bool:
+        return self.progress == SyncProgress.PENDING
+
+    @property
+    def landed(self) -> bool:
+        return self.progress == SyncProgress.SYNCED
+
+    @property
+    def not_seen(self) -> bool:
+        return self.progress == SyncProgress.NOT_SEEN
+
+    @property
+    def refused(self) -> bool:
+        return self.progress == SyncProgress.REFUSED
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return self.progress == SyncProgress.UNKNOWN
+
+    @property
+    def timeout_minutes(self) -> int:
+        return max(1, self.timeout_seconds // 60)
+
+
+def exchange_connector_sync_state(
+    *, connector: ExchangeConnector, requested_at: datetime, sync_type: str, now: datetime
+) -> SyncState:
+    timeout = settings.SYNC_VERIFY_TIMEOUT_SECONDS
+    if sync_landed(connector, requested_at):
+        progress = SyncProgress.SYNCED
+    elif now - requested_at > timedelta(seconds=timeout):
+        progress = SyncProgress.NOT_SEEN
+    else:
+        progress = SyncProgress.PENDING
+    return SyncState(
+        connector_id=connector.id,
+        requested_at=requested_at,
+        sync_type=ExchangeSyncType(sync_type),
+        progress=progress,
+        timeout_seconds=timeout,
+    )
+
+
 # -- Application Proxy ----------------------------------------------------------------------------
 
 # Microsoft's guidance: at least two active connectors per group, so one can fail or update.
@@ -135,7 +194,7 @@ class ConnectorGroupRow:
         return self.group.graph_values()
 
     def edit_facts(self) -> dict[str, str]:
-        """What the edit form checks without asking Graph again (connectors.editing)."""
+        """What the edit form checks without asking Graph again (ReviewedEditForm)."""
         return {"region_lock": self.region_lock}
 
     @property
@@ -376,7 +435,9 @@ def exchange_connector_summary(*, graph: GraphClient, now: datetime) -> Exchange
     return ExchangeSummary(
         total=len(rows),
         by_health={health.value: sum(row.health == health for row in rows) for health in Health},
-        disconnected=sum(row.connector.status == "disconnected" for row in rows),
+        disconnected=sum(
+            row.connector.status == ExchangeConnectorStatus.DISCONNECTED for row in rows
+        ),
     )
 
 

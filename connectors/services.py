@@ -15,15 +15,14 @@ from audit.batch import BatchItem, audited_graph_batch
 from audit.models import Action, Outcome, TargetType
 from audit.services import Actor, Target, audited_graph_write, failure_outcome
 from connectors import paths
-from connectors.editing import Changes, GraphRecord, reviewed_update
-from connectors.graph.batch import BatchRequest
-from connectors.graph.client import GraphClient
-from connectors.graph.deadline import current_deadline
-from connectors.graph.errors import GraphError, GraphNotSent
+from connectors.errors import ChangeRefused, EditConflict
 from connectors.records import (
+    NOT_CHECKED,
     AppProxyConnector,
+    Changes,
     ConnectorGroup,
     ExchangeConnector,
+    GraphRecord,
     same_graph_value,
 )
 from connectors.selectors import (
@@ -32,13 +31,18 @@ from connectors.selectors import (
     connector_group_get,
     connector_group_row_get,
     exchange_connector_get,
+    exchange_connector_list,
 )
-from dashboard.locks import LockTimeout, object_lock
+from graph.batch import BatchRequest
+from graph.client import GraphClient
+from graph.deadline import current_deadline
+from graph.errors import GraphError, GraphNotSent
+from kernel.locks import LockTimeout, object_lock
 
 
 @contextmanager
 def serialised(target_type: str, object_id: str) -> Iterator[None]:
-    """One check-then-write of an object at a time, across workers and hosts (dashboard.locks).
+    """One check-then-write of an object at a time, across workers and hosts (kernel.locks).
 
     Without it two admins editing from the same form state both pass the conflict check and the
     second PATCH silently overwrites the first. The wait ends with the request's Graph deadline:
@@ -97,7 +101,7 @@ def exchange_connector_update(
     shows someone else's change.
     """
     return ExchangeConnector.from_graph(
-        _serialised_update(
+        _reviewed_update(
             graph=graph,
             actor=actor,
             action=Action.EXCHANGE_CONNECTOR_UPDATE,
@@ -109,32 +113,6 @@ def exchange_connector_update(
             reason=reason,
         )
     )
-
-
-def _serialised_update(
-    *,
-    graph: GraphClient,
-    actor: Actor,
-    action: str,
-    target_type: str,
-    object_id: str,
-    path: str,
-    load: Callable[[], GraphRecord],
-    changes: Changes,
-    reason: str,
-) -> dict[str, Any]:
-    """`load()` (the conflict check's GET) and `reviewed_update`, under the object's lock."""
-    with serialised(target_type, object_id):
-        return reviewed_update(
-            graph=graph,
-            actor=actor,
-            action=action,
-            target_type=target_type,
-            path=path,
-            current=load(),
-            changes=changes,
-            reason=reason,
-        )
 
 
 def exchange_connector_delete(
@@ -159,25 +137,28 @@ def exchange_connector_delete(
 
 @dataclass(frozen=True)
 class SyncRequest:
-    connector_id: str
+    connector: ExchangeConnector
     sync_type: str
     requested_at: datetime
 
+    @property
+    def connector_id(self) -> str:
+        return self.connector.id
+
 
 def exchange_connector_sync(
-    *,
-    graph: GraphClient,
-    actor: Actor,
-    connector_id: str,
-    sync_type: str,
-    display_name: str = "",
+    *, graph: GraphClient, actor: Actor, connector_id: str, sync_type: str
 ) -> SyncRequest:
-    """Ask the connector to sync. Graph answers 204 at once; the sync itself lands later."""
+    """Ask the connector to sync. Graph answers 204 at once; the sync itself lands later.
+
+    One GET first: the audit entry names the connector, and a connector that is gone is a 404
+    before anything is recorded as attempted."""
+    connector = exchange_connector_get(graph=graph, connector_id=connector_id)
     requested_at = timezone.now()
     with audited_graph_write(
         actor=actor,
         action=Action.EXCHANGE_CONNECTOR_SYNC,
-        target=_exchange_target(connector_id, display_name),
+        target=_exchange_target(connector_id, connector.display_name),
         after={"syncType": sync_type},
     ) as write:
         response = graph.post(
@@ -186,7 +167,7 @@ def exchange_connector_sync(
             client_request_id=write.correlation_id,
         )
         write.report(response)
-    return SyncRequest(connector_id=connector_id, sync_type=sync_type, requested_at=requested_at)
+    return SyncRequest(connector=connector, sync_type=sync_type, requested_at=requested_at)
 
 
 @dataclass(frozen=True)
@@ -206,13 +187,20 @@ def exchange_connector_bulk_sync(
     *, graph: GraphClient, actor: Actor, connector_ids: Sequence[str], sync_type: str
 ) -> list[BulkSyncResult]:
     """Sync many connectors through `$batch` (20 per POST); each keeps its own outcome, whatever
-    happens to the other POSTs (a failed POST's items get its error, classified as one write)."""
+    happens to the other POSTs (a failed POST's items get its error, classified as one write).
+
+    The connectors' names come from one paged list first, so each audit entry names its target
+    as a single sync's does (a connector that is gone keeps only its id, and Graph's 404)."""
     unique_ids = list(dict.fromkeys(connector_ids))
+    names = {
+        row.connector.id: row.connector.display_name
+        for row in exchange_connector_list(graph=graph, now=timezone.now())
+    }
     requested_at = timezone.now()
     items = [
         BatchItem(
             item_id=str(index),
-            target=_exchange_target(connector_id),
+            target=_exchange_target(connector_id, names.get(connector_id, "")),
             after={"syncType": sync_type},
         )
         for index, connector_id in enumerate(unique_ids)
@@ -246,14 +234,6 @@ def exchange_connector_bulk_sync(
 # -- Application Proxy ----------------------------------------------------------------------------
 
 
-class ChangeRefused(Exception):
-    """A rule the dashboard checks before asking Graph refused the change; nothing was sent."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def app_proxy_connector_update(
     *,
     graph: GraphClient,
@@ -264,7 +244,7 @@ def app_proxy_connector_update(
 ) -> AppProxyConnector:
     """PATCH the changed fields (one GET for the conflict check, one PATCH), serialised."""
     return AppProxyConnector.from_graph(
-        _serialised_update(
+        _reviewed_update(
             graph=graph,
             actor=actor,
             action=Action.APP_PROXY_CONNECTOR_UPDATE,
@@ -366,7 +346,7 @@ def connector_group_update(
         return current
 
     return ConnectorGroup.from_graph(
-        _serialised_update(
+        _reviewed_update(
             graph=graph,
             actor=actor,
             action=Action.CONNECTOR_GROUP_UPDATE,
@@ -399,3 +379,78 @@ def connector_group_delete(
         )
         write.report(response)
     return row.group
+
+
+def _reviewed_update(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    object_id: str,
+    path: str,
+    load: Callable[[], GraphRecord],
+    changes: Changes,
+    reason: str = "",
+) -> dict[str, Any]:
+    """PATCH only the changed fields, unless Graph changed one of them since the form opened.
+
+    `load()` reads the object as Graph has it now (the conflict check); `changes` maps each
+    changed property to (value when the form was opened, new value). The check and the PATCH run
+    under the object's lock (`serialised`), so a second editor from the same form state sees the
+    first one's change. Returns the object's Graph values after the PATCH (Graph's echo, or — on
+    204 — the current ones patched).
+    """
+    with serialised(target_type, object_id):
+        return _checked_patch(
+            graph=graph,
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            path=path,
+            current=load(),
+            changes=changes,
+            reason=reason,
+        )
+
+
+def _checked_patch(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    path: str,
+    current: GraphRecord,
+    changes: Changes,
+    reason: str,
+) -> dict[str, Any]:
+    now_in_graph = current.graph_values()
+    conflicts = {
+        name: (opened, now_in_graph.get(name), new)
+        for name, (opened, new) in changes.items()
+        if opened is not NOT_CHECKED and not same_graph_value(name, opened, now_in_graph.get(name))
+    }
+    if conflicts:
+        raise EditConflict(current, conflicts)
+    # A value Graph already has needs no PATCH (and no audit entry): nothing would change.
+    patch = {
+        name: new
+        for name, (_, new) in changes.items()
+        if not same_graph_value(name, now_in_graph.get(name), new)
+    }
+    if not patch:
+        return {"id": current.id, **now_in_graph}
+    with audited_graph_write(
+        actor=actor,
+        action=action,
+        target=Target(type=target_type, id=current.id, name=current.display_name),
+        before={name: now_in_graph.get(name) for name in patch},
+        after=patch,
+        reason=reason,
+    ) as write:
+        response = graph.patch(path, json=patch, client_request_id=write.correlation_id)
+        write.report(response)
+    if isinstance(response.body, dict) and response.body.get("id"):
+        return response.body
+    return {"id": current.id, **now_in_graph, **patch}

@@ -1,4 +1,4 @@
-"""Sign-in, the identity provider's callback, and sign-out (views over dashboard.identity)."""
+"""Sign-in, the identity provider's callback, and sign-out (views over kernel.identity)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import identity
 from dashboard.models import User
-from dashboard.roles import role_from_claims
+from kernel import identity
+from kernel.roles import role_from_claims
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from dashboard.roles import Role
+from kernel.roles import Role
 
 # Each page joins the navigation when it is built: (label, URL name).
 NAVIGATION: list[tuple[str, str]] = [

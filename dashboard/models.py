@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
-from dashboard.roles import Role
+from kernel.roles import Role
 
 
 class UserManager(BaseUserManager["User"]):
@@ -47,16 +47,3 @@ class User(AbstractBaseUser):
     def has_role(self, minimum: Role) -> bool:
         return Role(self.role).allows(minimum)
 
-
-class ObjectLock(models.Model):
-    """A lease on a name, for databases without advisory locks (SQLite): see dashboard.locks."""
-
-    key = models.CharField(max_length=200, primary_key=True)
-    owner = models.CharField(max_length=36)
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        db_table = "dashboard_object_lock"
-
-    def __str__(self) -> str:
-        return self.key

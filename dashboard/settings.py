@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "template_partials",
     "csp",
+    "kernel",
     "dashboard",
     "connectors",
     "audit",
@@ -134,17 +135,18 @@ if SANDBOX_MODE:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "dashboard.middleware.GraphDeadlineMiddleware",
+    "kernel.middleware.GraphDeadlineMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "dashboard.middleware.SignInRequiredMiddleware",
+    "kernel.middleware.SignInRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "dashboard.middleware.HtmxMessagesMiddleware",
+    "kernel.middleware.HtmxMessagesMiddleware",
+    "kernel.middleware.FaultMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -164,6 +166,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.context_processors.shell",
+                "connectors.context_processors.enums",
             ],
         },
     },
@@ -220,13 +223,13 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "dashboard.api.authentication.EntraBearerAuthentication",
+        "kernel.api.authentication.EntraBearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "kernel.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -244,12 +247,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Two resources have a `status`: name each enum after its resource.
     "ENUM_NAME_OVERRIDES": {
-        "ExchangeConnectorStatusEnum": "dashboard.api.schema.EXCHANGE_CONNECTOR_STATUSES",
-        "AppProxyConnectorStatusEnum": "dashboard.api.schema.APP_PROXY_CONNECTOR_STATUSES",
+        "ExchangeConnectorStatusEnum": "connectors.enums.EXCHANGE_CONNECTOR_STATUSES",
+        "AppProxyConnectorStatusEnum": "connectors.enums.APP_PROXY_CONNECTOR_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "dashboard.api.schema.add_error_responses",
+        "kernel.api.schema.add_error_responses",
     ],
 }
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import include, path
 
-from connectors import app_proxy_urls
 from dashboard import auth_views, views
 
 auth_patterns = (
@@ -21,10 +20,8 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include(auth_patterns)),
-    path("api/", include(("dashboard.api.urls", "api"))),
-    path("exchange-connectors/", include("connectors.urls")),
-    path("app-proxy/connectors/", include(app_proxy_urls.connector_patterns)),
-    path("app-proxy/groups/", include(app_proxy_urls.group_patterns)),
+    path("api/", include(("dashboard.api_urls", "api"))),
+    path("", include("connectors.urls")),
     path("audit/", include("audit.urls")),
 ]
 

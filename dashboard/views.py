@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
 from connectors import selectors
-from connectors.graph.errors import GraphAuthError, GraphError
-from connectors.graph.session import graph_client_for_session
-from dashboard.graph_faults import graph_fault_message, sign_in_again
+from graph.errors import GraphAuthError, GraphError
+from kernel.faults import graph_fault_message
+from kernel.graph_clients import graph_for
 
 
 @require_GET
@@ -29,17 +29,19 @@ def overview(request: HttpRequest) -> HttpResponse:
         "authority": settings.ENTRA_AUTHORITY,
         "graph_base_url": settings.GRAPH_BASE_URL,
     }
+    # Deliberately inline: each card shows its own fault, so one family's outage leaves the
+    # other's card; no token at all still takes the one fault path (sign-in).
     try:
         context["exchange"] = selectors.exchange_connector_summary(
-            graph=graph_client_for_session(request.session), now=timezone.now()
+            graph=graph_for(request), now=timezone.now()
         )
     except GraphAuthError:
-        return sign_in_again(request)
+        raise
     except GraphError as error:
         context["exchange_error"] = graph_fault_message(error)
     try:
         context["app_proxy"] = selectors.app_proxy_summary(
-            graph=graph_client_for_session(request.session, scopes=settings.APP_PROXY_GRAPH_SCOPES)
+            graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
         )
     except GraphAuthError:
         # Directory.ReadWrite.All comes with the first visit to the App Proxy pages.

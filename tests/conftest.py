@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from dashboard import api_tokens, identity
+from kernel import api_tokens, identity
 
 ADMIN = "admin@sandbox.example"
 OPERATOR = "operator@sandbox.example"

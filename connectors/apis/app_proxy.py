@@ -11,33 +11,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.reasons import ChangeReasonSerializer
 from connectors import selectors, services
-from connectors.apis.common import (
-    PageQuerySerializer,
-    actor_for,
-    graph_for,
-    page_serializer,
-    paged,
-    update_input_serializer,
-    validated_update,
-)
+from connectors.apis.common import actor_for, update_input_serializer, validated_update
 from connectors.forms import AppProxyConnectorFilterForm, AppProxyConnectorForm, ConnectorGroupForm
-from connectors.graph.client import GraphClient
-from dashboard.api.forms import (
-    ChangeReasonSerializer,
-    query_parameters,
-    serializer_for_form,
-    validated,
-)
-from dashboard.api.permissions import IsAdmin, IsReader
+from graph.client import GraphClient
+from kernel.api.forms import query_parameters, serializer_for_form, validated
+from kernel.api.paging import PageQuerySerializer, page_serializer, paged
+from kernel.api.permissions import IsAdmin, IsReader
+from kernel.graph_clients import graph_for
 
 CONNECTORS = ["App Proxy connectors"]
 GROUPS = ["Connector groups"]
-
-
-def app_proxy_graph(request: Request) -> GraphClient:
-    """These calls need Directory.ReadWrite.All, which sign-in does not ask for."""
-    return graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
 
 
 class GroupRefSerializer(serializers.Serializer):
@@ -92,7 +77,9 @@ class AppProxyConnectorListApi(APIView):
         )
         query = PageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        tenant = selectors.app_proxy_tenant_get(graph=app_proxy_graph(request))
+        tenant = selectors.app_proxy_tenant_get(
+            graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
+        )
         rows = selectors.app_proxy_connector_list(tenant=tenant, **filters.selector_arguments())
         items, facts = paged(rows, query.validated_data)
         return Response(
@@ -115,7 +102,9 @@ class AppProxyConnectorGetApi(APIView):
         responses=AppProxyConnectorOutputSerializer,
     )
     def get(self, request: Request, connector_id: str) -> Response:
-        row = _connector_row(app_proxy_graph(request), connector_id)
+        row = _connector_row(
+            graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES), connector_id
+        )
         return Response(AppProxyConnectorOutputSerializer(row).data)
 
 
@@ -131,7 +120,7 @@ class AppProxyConnectorUpdateApi(APIView):
     )
     def patch(self, request: Request, connector_id: str) -> Response:
         changes, reason = validated_update(request, AppProxyConnectorForm, self.InputSerializer)
-        graph = app_proxy_graph(request)
+        graph = graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
         services.app_proxy_connector_update(
             graph=graph,
             actor=actor_for(request),
@@ -158,7 +147,7 @@ class AppProxyConnectorMoveApi(APIView):
     def post(self, request: Request, connector_id: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        graph = app_proxy_graph(request)
+        graph = graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
         row = _connector_row(graph, connector_id)
         to_group = selectors.connector_group_get(
             graph=graph, group_id=body.validated_data["groupId"]
@@ -188,7 +177,7 @@ class ConnectorGroupListApi(APIView):
     @extend_schema(operation_id="connector_group_list", tags=GROUPS, responses=OutputSerializer)
     def get(self, request: Request) -> Response:
         tenant = selectors.app_proxy_tenant_get(
-            graph=app_proxy_graph(request), with_applications=True
+            graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES), with_applications=True
         )
         return Response({"results": ConnectorGroupOutputSerializer(tenant.groups, many=True).data})
 
@@ -200,7 +189,9 @@ class ConnectorGroupGetApi(APIView):
         operation_id="connector_group_get", tags=GROUPS, responses=ConnectorGroupOutputSerializer
     )
     def get(self, request: Request, group_id: str) -> Response:
-        row = selectors.connector_group_row_get(graph=app_proxy_graph(request), group_id=group_id)
+        row = selectors.connector_group_row_get(
+            graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES), group_id=group_id
+        )
         return Response(ConnectorGroupOutputSerializer(row).data)
 
 
@@ -231,7 +222,7 @@ class ConnectorGroupCreateApi(APIView):
         form = validated(
             ConnectorGroupForm, {k: v for k, v in request.data.items() if k != "reason"}
         )
-        graph = app_proxy_graph(request)
+        graph = graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
         values = form.graph_values()
         created = services.connector_group_create(
             graph=graph,
@@ -255,7 +246,7 @@ class ConnectorGroupUpdateApi(APIView):
     )
     def patch(self, request: Request, group_id: str) -> Response:
         changes, reason = validated_update(request, ConnectorGroupForm, self.InputSerializer)
-        graph = app_proxy_graph(request)
+        graph = graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
         services.connector_group_update(
             graph=graph,
             actor=actor_for(request),
@@ -281,7 +272,7 @@ class ConnectorGroupDeleteApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.connector_group_delete(
-            graph=app_proxy_graph(request),
+            graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES),
             actor=actor_for(request),
             group_id=group_id,
             reason=body.validated_data["reason"],

@@ -11,25 +11,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.reasons import ChangeReasonSerializer
 from connectors import selectors, services
-from connectors.apis.common import (
-    PageQuerySerializer,
-    actor_for,
-    graph_for,
-    page_serializer,
-    paged,
-    update_input_serializer,
-    validated_update,
-)
+from connectors.apis.common import actor_for, update_input_serializer, validated_update
 from connectors.enums import ExchangeSyncType
 from connectors.forms import ExchangeConnectorFilterForm, ExchangeConnectorForm
-from dashboard.api.forms import (
-    ChangeReasonSerializer,
-    query_parameters,
-    serializer_for_form,
-    validated,
-)
-from dashboard.api.permissions import IsAdmin, IsOperator, IsReader
+from kernel.api.forms import query_parameters, serializer_for_form, validated
+from kernel.api.paging import PageQuerySerializer, page_serializer, paged
+from kernel.api.permissions import IsAdmin, IsOperator, IsReader
+from kernel.graph_clients import graph_for
 
 TAG = ["Exchange connectors"]
 

@@ -12,30 +12,26 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import retarget, trigger_client_event
 
 from audit.models import TargetType
 from audit.services import Actor
 from connectors import selectors, services
+from connectors.errors import ChangeRefused
 from connectors.forms import (
     AppProxyConnectorEditForm,
     AppProxyConnectorFilterForm,
     ConnectorMoveForm,
     app_proxy_initial,
 )
-from connectors.graph.errors import GraphError
 from connectors.selectors import MIN_ACTIVE_PER_GROUP, AppProxyTenant
-from connectors.views.common import (
-    HtmxHttpRequest,
-    app_proxy_graph_for,
-    change_history,
-    page_or_partial,
-)
+from connectors.views.common import change_history
 from connectors.views.csv_export import csv_response
 from connectors.views.editing import EditFlow, reviewed_edit
-from connectors.views.listing import query_without, sort_columns
-from dashboard.graph_faults import graph_fault_response
-from dashboard.roles import Role, role_required
+from kernel.graph_clients import graph_for
+from kernel.htmx import HtmxHttpRequest, form_error_status, page_or_partial
+from kernel.listing import query_without, sort_columns
+from kernel.roles import Role, role_required
 
 LIST = "connectors/app_proxy/list.html"
 DETAIL = "connectors/app_proxy/detail.html"
@@ -60,13 +56,15 @@ def app_proxy_connector_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AppProxyConnectorFilterForm(request.GET, auto_id="filter-%s")
     if not form.is_valid():
         context = {"filter_form": form, "groups": [], "versions": []}
-        # htmx swaps a 422 (not a 400), so the field error reaches the filters.
-        status = 422 if request.htmx else 400
-        return render(request, page_or_partial(request, LIST, "results"), context, status=status)
-    try:
-        tenant = selectors.app_proxy_tenant_get(graph=app_proxy_graph_for(request))
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not list the App Proxy connectors")
+        return render(
+            request,
+            page_or_partial(request, LIST, "results"),
+            context,
+            status=form_error_status(request),
+        )
+    tenant = selectors.app_proxy_tenant_get(
+        graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
+    )
     rows = selectors.app_proxy_connector_list(tenant=tenant, **form.selector_arguments())
     if request.GET.get("format") == "csv":
         return csv_response(
@@ -130,12 +128,9 @@ def _list_context(
 
 @require_GET
 def app_proxy_connector_detail(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
-    graph = app_proxy_graph_for(request)
-    try:
-        connector = selectors.app_proxy_connector_get(graph=graph, connector_id=connector_id)
-        group = selectors.app_proxy_connector_group_get(graph=graph, connector_id=connector_id)
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not read the App Proxy connector")
+    graph = graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
+    connector = selectors.app_proxy_connector_get(graph=graph, connector_id=connector_id)
+    group = selectors.app_proxy_connector_group_get(graph=graph, connector_id=connector_id)
     return render(
         request,
         DETAIL,
@@ -155,20 +150,17 @@ EDIT_FLOW = EditFlow(
     list_label="App Proxy connectors",
     form_class=AppProxyConnectorEditForm,
     name_field="machineName",
-    load=lambda graph, connector_id: selectors.app_proxy_connector_get(
-        graph=graph, connector_id=connector_id
-    ),
+    load=selectors.app_proxy_connector_get,
     initial=app_proxy_initial,
-    save=lambda *, graph, actor, object_id, changes, reason: services.app_proxy_connector_update(
-        graph=graph, actor=actor, connector_id=object_id, changes=changes, reason=reason
-    ),
+    save=services.app_proxy_connector_update,
+    scopes=settings.APP_PROXY_GRAPH_SCOPES,
 )
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def app_proxy_connector_edit(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
-    return reviewed_edit(request, EDIT_FLOW, connector_id, graph=app_proxy_graph_for(request))
+    return reviewed_edit(request, EDIT_FLOW, connector_id=connector_id)
 
 
 # -- move -------------------------------------------------------------------------------------
@@ -178,12 +170,9 @@ def app_proxy_connector_edit(request: HtmxHttpRequest, connector_id: str) -> Htt
 @role_required(Role.ADMIN)
 def app_proxy_connector_move(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
     """GET: the confirmation (a dialog for htmx, a page without JavaScript); POST: the move."""
-    graph = app_proxy_graph_for(request)
+    graph = graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
     if request.method == "GET":
-        try:
-            tenant = selectors.app_proxy_tenant_get(graph=graph)
-        except GraphError as error:
-            return graph_fault_response(request, error, title="Could not open the connector")
+        tenant = selectors.app_proxy_tenant_get(graph=graph)
         row = tenant.connector(connector_id)
         if row is None:
             return render(
@@ -206,13 +195,8 @@ def app_proxy_connector_move(request: HtmxHttpRequest, connector_id: str) -> Htt
         return _render_move(request, form)
 
     form = ConnectorMoveForm(request.POST, connector_id=connector_id)
-    # htmx swaps 422 into the dialog (its config leaves 400 alone); a plain request gets 400.
-    refused = 422 if request.htmx else 400
     if not form.is_valid():
-        return _render_move(request, form, status=refused)
-    if settings.AUDIT_REQUIRE_REASON and not form.cleaned_data["reason"].strip():
-        form.add_error("reason", "This field is required: say why you move the connector.")
-        return _render_move(request, form, status=refused)
+        return _render_move(request, form, status=form_error_status(request))
     to_group = form.to_group
     try:
         services.app_proxy_connector_move(
@@ -223,11 +207,10 @@ def app_proxy_connector_move(request: HtmxHttpRequest, connector_id: str) -> Htt
             to_group=to_group,
             reason=form.cleaned_data["reason"],
         )
-    except services.ChangeRefused as refusal:
+    except ChangeRefused as refusal:
+        # Deliberately inline: the refusal belongs to the group field of the open dialog.
         form.add_error("group", refusal.message)
-        return _render_move(request, form, status=refused)
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not move the connector")
+        return _render_move(request, form, status=form_error_status(request))
     messages.success(request, f"Moved {form.connector.display_name} to {to_group.display_name}.")
     back = QueryDict(request.POST.get("back", ""))
     if not request.htmx:
@@ -265,12 +248,10 @@ def _moved_results(request: HtmxHttpRequest, back: QueryDict) -> HttpResponse:
     if not form.is_valid():
         form = AppProxyConnectorFilterForm(QueryDict("view=groups"), auto_id="filter-%s")
         form.is_valid()
-    try:
-        tenant = selectors.app_proxy_tenant_get(graph=app_proxy_graph_for(request))
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not list the App Proxy connectors")
+    tenant = selectors.app_proxy_tenant_get(
+        graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
+    )
     rows = selectors.app_proxy_connector_list(tenant=tenant, **form.selector_arguments())
     response = render(request, f"{LIST}#results", _list_context(back, form, tenant, rows))
-    response["HX-Retarget"] = "#results"
     trigger_client_event(response, "dialog:close")
-    return response
+    return retarget(response, "#results")

@@ -10,19 +10,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.models import TargetType
+from audit.reasons import ReasonForm
 from audit.services import Actor
 from connectors import selectors, services
-from connectors.forms import ConnectorGroupEditForm, ConnectorGroupForm
-from connectors.graph.errors import GraphError
-from connectors.views.common import (
-    HtmxHttpRequest,
-    app_proxy_graph_for,
-    change_history,
-    page_or_partial,
-)
+from connectors.forms import ConnectorGroupCreateForm, ConnectorGroupEditForm, group_initial
+from connectors.views.common import change_history
 from connectors.views.editing import EditFlow, reviewed_edit
-from dashboard.graph_faults import graph_fault_response
-from dashboard.roles import Role, role_required
+from kernel.graph_clients import graph_for
+from kernel.htmx import HtmxHttpRequest, form_error_status, page_or_partial
+from kernel.roles import Role, role_required
 
 LIST = "connectors/app_proxy/groups.html"
 NEW = "connectors/app_proxy/group_new.html"
@@ -33,12 +29,9 @@ DELETE = "connectors/app_proxy/group_delete.html"
 @require_GET
 @vary_on_headers("HX-Request")
 def connector_group_list(request: HtmxHttpRequest) -> HttpResponse:
-    try:
-        tenant = selectors.app_proxy_tenant_get(
-            graph=app_proxy_graph_for(request), with_applications=True
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not list the connector groups")
+    tenant = selectors.app_proxy_tenant_get(
+        graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES), with_applications=True
+    )
     groups = sorted(
         tenant.groups, key=lambda row: (not row.group.is_default, row.group.name.lower())
     )
@@ -48,42 +41,28 @@ def connector_group_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def connector_group_create(request: HtmxHttpRequest) -> HttpResponse:
-    form = ConnectorGroupForm(request.POST or None, auto_id="group-%s")
+    form = ConnectorGroupCreateForm(request.POST or None, auto_id="group-%s")
     context = {"form": form, "reason_required": settings.AUDIT_REQUIRE_REASON}
     if request.method == "GET":
         return render(request, NEW, context)
-    reason = request.POST.get("reason", "").strip()
-    if not form.is_valid() or not _reason_ok(request, reason):
-        return render(request, NEW, context, status=422)
-    try:
-        created = services.connector_group_create(
-            graph=app_proxy_graph_for(request),
-            actor=Actor.from_request(request),
-            name=form.cleaned_data["name"],
-            region=form.cleaned_data["region"],
-            reason=reason,
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not create the group")
+    if not form.is_valid():
+        return render(request, NEW, context, status=form_error_status(request))
+    created = services.connector_group_create(
+        graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES),
+        actor=Actor.from_request(request),
+        name=form.cleaned_data["name"],
+        region=form.cleaned_data["region"],
+        reason=form.cleaned_data["reason"],
+    )
     messages.success(request, f"Created connector group {created.display_name}.")
     return redirect("connector_groups:list")
 
 
-def _reason_ok(request: HtmxHttpRequest, reason: str) -> bool:
-    if len(reason) > 500 or (settings.AUDIT_REQUIRE_REASON and not reason):
-        messages.error(request, "Give a reason for the change (at most 500 characters).")
-        return False
-    return True
-
-
 @require_GET
 def connector_group_detail(request: HtmxHttpRequest, group_id: str) -> HttpResponse:
-    try:
-        row = selectors.connector_group_row_get(
-            graph=app_proxy_graph_for(request), group_id=group_id
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not read the connector group")
+    row = selectors.connector_group_row_get(
+        graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES), group_id=group_id
+    )
     return render(
         request,
         DETAIL,
@@ -103,50 +82,40 @@ EDIT_FLOW = EditFlow(
     form_class=ConnectorGroupEditForm,
     name_field="name",
     # With its connectors and applications: the form locks the region of a group in use.
-    load=lambda graph, group_id: selectors.connector_group_row_get(graph=graph, group_id=group_id),
-    initial=lambda row: dict(row.graph_values()),
-    save=lambda *, graph, actor, object_id, changes, reason: services.connector_group_update(
-        graph=graph, actor=actor, group_id=object_id, changes=changes, reason=reason
-    ),
+    load=selectors.connector_group_row_get,
+    initial=group_initial,
+    save=services.connector_group_update,
+    scopes=settings.APP_PROXY_GRAPH_SCOPES,
 )
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def connector_group_edit(request: HtmxHttpRequest, group_id: str) -> HttpResponse:
-    return reviewed_edit(request, EDIT_FLOW, group_id, graph=app_proxy_graph_for(request))
+    return reviewed_edit(request, EDIT_FLOW, group_id=group_id)
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def connector_group_delete(request: HtmxHttpRequest, group_id: str) -> HttpResponse:
     """Only an empty, non-default group; otherwise the reason is shown and nothing is sent."""
-    graph = app_proxy_graph_for(request)
+    graph = graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
     if request.method == "GET":
-        try:
-            row = selectors.connector_group_row_get(graph=graph, group_id=group_id)
-        except GraphError as error:
-            return graph_fault_response(request, error, title="Could not open the group")
+        row = selectors.connector_group_row_get(graph=graph, group_id=group_id)
         return render(
             request,
             page_or_partial(request, DELETE, "confirm"),
             {"row": row, "group": row.group, "reason_required": settings.AUDIT_REQUIRE_REASON},
         )
-    reason = request.POST.get("reason", "").strip()
-    if not _reason_ok(request, reason):
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["reason"]))
         return redirect("connector_groups:delete", group_id=group_id)
-    try:
-        deleted = services.connector_group_delete(
-            graph=graph, actor=Actor.from_request(request), group_id=group_id, reason=reason
-        )
-    except services.ChangeRefused as refused:
-        return render(
-            request,
-            "dashboard/error.html",
-            {"title": "This group cannot be deleted", "message": refused.message},
-            status=409,
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not delete the group")
+    deleted = services.connector_group_delete(
+        graph=graph,
+        actor=Actor.from_request(request),
+        group_id=group_id,
+        reason=form.cleaned_data["reason"],
+    )
     messages.success(request, f"Deleted connector group {deleted.display_name}.")
     return redirect("connector_groups:list")

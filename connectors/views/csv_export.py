@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from dashboard.csv_export import csv_cell, csv_download, csv_writer
+from kernel.csv_export import csv_cell, csv_download, csv_writer
 
 
 def csv_response(

@@ -1,13 +1,14 @@
 """The reviewed-edit flow every editor shares: form → review old → new → save → conflict.
 
-A resource describes itself once (`EditFlow`); its edit view is then one call to `reviewed_edit`.
-Plain requests get whole pages, htmx requests the step's partial of `connectors/edit.html`, and an
-inline editor (`?inline=1`, a table row) the row.
+A resource describes itself once (`EditFlow`: its selector and its update service, whose id
+arguments are named as in the URL); its edit view is then one call to `reviewed_edit`. Plain
+requests get whole pages, htmx requests the step's partial of `connectors/edit.html`, and an inline
+editor (htmx targeting the table row `row-<id>`) the row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,18 +19,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from audit.services import Actor
-from connectors.editing import Changes, EditConflict, GraphRecord, ReviewedEditForm
-from connectors.graph.client import GraphClient
-from connectors.graph.errors import GraphError
-from connectors.views.common import HtmxHttpRequest
-from dashboard.graph_faults import graph_fault_response
+from connectors.errors import EditConflict
+from connectors.forms import ReviewedEditForm
+from connectors.records import Changes, GraphRecord
+from graph.client import GraphClient
+from kernel.graph_clients import graph_for
+from kernel.htmx import HtmxHttpRequest, form_error_status, targets
 
 TEMPLATE = "connectors/edit.html"
 
 
+class Load(Protocol):
+    def __call__(self, *, graph: GraphClient, **object_id: str) -> GraphRecord: ...
+
+
 class Save(Protocol):
     def __call__(
-        self, *, graph: GraphClient, actor: Actor, object_id: str, changes: Changes, reason: str
+        self, *, graph: GraphClient, actor: Actor, changes: Changes, reason: str, **object_id: str
     ) -> GraphRecord: ...
 
 
@@ -38,8 +44,9 @@ class EditFlow:
     """How one kind of object is edited.
 
     `namespace` names the URLs `<namespace>:list`, `:detail` and `:edit`; `name_field` is the
-    form field that names the object for people; `saved_row` renders the table row after an
-    inline save (None: the resource has no inline editor).
+    form field that names the object for people; `load` and `save` are the resource's selector
+    and update service; `saved_row` renders the table row after an inline save (None: the
+    resource has no inline editor); `scopes`, Graph permissions beyond the sign-in's.
     """
 
     namespace: str
@@ -47,24 +54,23 @@ class EditFlow:
     list_label: str
     form_class: type[ReviewedEditForm]
     name_field: str
-    load: Callable[[GraphClient, str], GraphRecord]
+    load: Load
     initial: Callable[[GraphRecord], dict[str, Any]]
     save: Save
     saved_row: Callable[[HtmxHttpRequest, GraphRecord], HttpResponse] | None = None
     colspan: int = 10
+    scopes: Sequence[str] | None = None
 
 
-def reviewed_edit(
-    request: HtmxHttpRequest, flow: EditFlow, object_id: str, *, graph: GraphClient
-) -> HttpResponse:
+def reviewed_edit(request: HtmxHttpRequest, flow: EditFlow, **ids: str) -> HttpResponse:
     """GET opens the form with Graph's values; each POST moves one step (`step` = review, edit,
-    save). Nothing reaches Graph before the save step, and the save step checks for conflicts."""
-    inline = bool(request.htmx and request.GET.get("inline") == "1" and flow.saved_row)
+    save). Nothing reaches Graph before the save step, and the save step checks for conflicts.
+    `ids`: the object's id, named as in the URL and in the flow's selector and service."""
+    (object_id,) = ids.values()
+    graph = graph_for(request, scopes=flow.scopes)
+    inline = targets(request, f"row-{object_id}") and flow.saved_row is not None
     if request.method == "GET":
-        try:
-            record = flow.load(graph, object_id)
-        except GraphError as error:
-            return graph_fault_response(request, error, title=f"Could not open the {flow.noun}")
+        record = flow.load(graph=graph, **ids)
         form = flow.form_class(
             initial={**flow.initial(record), "original": flow.form_class.sign(record)},
             object_id=object_id,
@@ -72,29 +78,30 @@ def reviewed_edit(
         return _render(request, flow, "form", form, object_id, inline)
 
     form = flow.form_class(request.POST, object_id=object_id)
+    invalid = form_error_status(request)
     if not form.is_valid():
-        return _render(request, flow, "form", form, object_id, inline, status=422)
+        return _render(request, flow, "form", form, object_id, inline, status=invalid)
     if not form.changes():
         form.add_error(None, "Nothing changed: edit a value first.")
-        return _render(request, flow, "form", form, object_id, inline, status=422)
+        return _render(request, flow, "form", form, object_id, inline, status=invalid)
     if request.POST.get("step") == "edit":
         return _render(request, flow, "form", form, object_id, inline)
     if request.POST.get("step") != "save":
         return _render(request, flow, "review", form, object_id, inline)
     if not form.ready_to_save():
-        return _render(request, flow, "review", form, object_id, inline, status=422)
+        return _render(request, flow, "review", form, object_id, inline, status=invalid)
     try:
         updated = flow.save(
             graph=graph,
             actor=Actor.from_request(request),
-            object_id=object_id,
             changes=form.changes(),
             reason=form.cleaned_data["reason"],
+            **ids,
         )
     except EditConflict as conflict:
+        # Deliberately inline: the conflict is a step of the edit (both versions side by side),
+        # not a fault; every other refusal and Graph fault takes the one fault path.
         return _render_conflict(request, flow, form, conflict, object_id, inline)
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not save the change")
     messages.success(request, f"Saved {updated.display_name}: " + ", ".join(form.changes()) + ".")
     if inline and flow.saved_row:
         return flow.saved_row(request, updated)

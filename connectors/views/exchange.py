@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,9 +15,11 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from audit.models import Action, Outcome, TargetType
+from audit.reasons import ReasonForm
 from audit.selectors import AuditFilters, audit_action_list
 from audit.services import Actor
 from connectors import selectors, services
+from connectors.enums import ExchangeSyncType, SyncProgress
 from connectors.forms import (
     ExchangeConnectorEditForm,
     ExchangeConnectorFilterForm,
@@ -25,14 +27,16 @@ from connectors.forms import (
     SyncForm,
     initial_from,
 )
-from connectors.graph.errors import GraphError
-from connectors.records import ExchangeConnector, parse_graph_datetime
-from connectors.views.common import HtmxHttpRequest, change_history, graph_for, page_or_partial
+from connectors.records import ExchangeConnector
+from connectors.views.common import change_history
 from connectors.views.csv_export import csv_response
 from connectors.views.editing import EditFlow, reviewed_edit
-from connectors.views.listing import query_without, sort_columns
-from dashboard.graph_faults import graph_fault_message, graph_fault_response
-from dashboard.roles import Role, role_required
+from graph.datetimes import parse_graph_datetime
+from kernel.faults import graph_fault_message
+from kernel.graph_clients import graph_for
+from kernel.htmx import HtmxHttpRequest, form_error_status, page_or_partial, targets
+from kernel.listing import query_without, sort_columns
+from kernel.roles import Role, role_required
 
 LIST = "connectors/exchange/list.html"
 DETAIL = "connectors/exchange/detail.html"
@@ -50,15 +54,15 @@ def exchange_connector_list(request: HtmxHttpRequest) -> HttpResponse:
     form = ExchangeConnectorFilterForm(request.GET, auto_id="filter-%s")
     context = {"filter_form": form, "banner_dismissed": request.session.get(BANNER_DISMISSED)}
     if not form.is_valid():
-        # htmx swaps a 422 (not a 400), so the field error reaches the filters.
-        status = 422 if request.htmx else 400
-        return render(request, page_or_partial(request, LIST, "results"), context, status=status)
-    try:
-        rows = selectors.exchange_connector_list(
-            graph=graph_for(request), now=timezone.now(), **form.selector_arguments()
+        return render(
+            request,
+            page_or_partial(request, LIST, "results"),
+            context,
+            status=form_error_status(request),
         )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not list the Exchange connectors")
+    rows = selectors.exchange_connector_list(
+        graph=graph_for(request), now=timezone.now(), **form.selector_arguments()
+    )
     if request.GET.get("format") == "csv":
         return csv_response(
             (
@@ -105,14 +109,12 @@ def dismiss_banner(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def exchange_connector_detail(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
-    try:
-        connector = selectors.exchange_connector_get(
-            graph=graph_for(request), connector_id=connector_id
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not read the Exchange connector")
-    row = selectors.ExchangeConnectorRow.of(connector, timezone.now())
-    if request.htmx and request.GET.get("fragment") == "row":
+    connector = selectors.exchange_connector_get(
+        graph=graph_for(request), connector_id=connector_id
+    )
+    now = timezone.now()
+    row = selectors.ExchangeConnectorRow.of(connector, now)
+    if targets(request, f"row-{connector_id}"):  # an inline editor's Cancel: the row again
         return render(request, f"{LIST}#row", {"row": row})
     syncs = list(
         audit_action_list(
@@ -124,20 +126,32 @@ def exchange_connector_detail(request: HtmxHttpRequest, connector_id: str) -> Ht
         )[:10]
     )
     requested = next((entry for entry in syncs if entry.shown_outcome == Outcome.SUCCEEDED), None)
+    sync = (
+        selectors.exchange_connector_sync_state(
+            connector=connector,
+            requested_at=requested.created_at,
+            sync_type=requested.after.get("syncType", ExchangeSyncType.DELTA_SYNC),
+            now=now,
+        )
+        if requested
+        else None
+    )
     return render(
         request,
         DETAIL,
         {
             "row": row,
             "connector": connector,
-            "sync": _sync_state(
-                connector, requested.created_at, requested.after.get("syncType", "deltaSync")
-            )
-            if requested
-            else None,
+            "sync": sync,
             **change_history(TargetType.EXCHANGE_CONNECTOR, connector_id),
             "sync_history": [
-                {"entry": entry, "landed": selectors.sync_landed(connector, entry.created_at)}
+                {
+                    "entry": entry,
+                    "sync_type": ExchangeSyncType(
+                        entry.after.get("syncType", ExchangeSyncType.DELTA_SYNC)
+                    ),
+                    "landed": selectors.sync_landed(connector, entry.created_at),
+                }
                 for entry in syncs
             ],
             "reported_fields": ExchangeConnectorForm.REPORTED_BY_CONNECTOR,
@@ -154,15 +168,15 @@ def exchange_connector_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ExchangeConnectorForm(request.POST or None)
     if request.method == "POST":
         if not form.is_valid():
-            return render(request, "connectors/exchange/new.html", {"form": form}, status=422)
-        try:
-            created = services.exchange_connector_create(
-                graph=graph_for(request),
-                actor=Actor.from_request(request),
-                values=form.graph_values(),
+            return render(
+                request,
+                "connectors/exchange/new.html",
+                {"form": form},
+                status=form_error_status(request),
             )
-        except GraphError as error:
-            return graph_fault_response(request, error, title="Graph did not create the connector")
+        created = services.exchange_connector_create(
+            graph=graph_for(request), actor=Actor.from_request(request), values=form.graph_values()
+        )
         messages.success(request, f"Created Exchange connector {created.display_name}.")
         return redirect("exchange:detail", connector_id=created.id)
     return render(request, "connectors/exchange/new.html", {"form": form})
@@ -182,13 +196,9 @@ EDIT_FLOW = EditFlow(
     list_label="Exchange connectors",
     form_class=ExchangeConnectorEditForm,
     name_field="serverName",
-    load=lambda graph, connector_id: selectors.exchange_connector_get(
-        graph=graph, connector_id=connector_id
-    ),
+    load=selectors.exchange_connector_get,
     initial=initial_from,
-    save=lambda *, graph, actor, object_id, changes, reason: services.exchange_connector_update(
-        graph=graph, actor=actor, connector_id=object_id, changes=changes, reason=reason
-    ),
+    save=services.exchange_connector_update,
     saved_row=_saved_row,
 )
 
@@ -196,7 +206,7 @@ EDIT_FLOW = EditFlow(
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def exchange_connector_edit(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
-    return reviewed_edit(request, EDIT_FLOW, connector_id, graph=graph_for(request))
+    return reviewed_edit(request, EDIT_FLOW, connector_id=connector_id)
 
 
 # -- delete -----------------------------------------------------------------------------------
@@ -207,25 +217,22 @@ def exchange_connector_edit(request: HtmxHttpRequest, connector_id: str) -> Http
 def exchange_connector_delete(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
     graph = graph_for(request)
     if request.method == "GET":
-        try:
-            connector = selectors.exchange_connector_get(graph=graph, connector_id=connector_id)
-        except GraphError as error:
-            return graph_fault_response(request, error, title="Could not open the connector")
+        connector = selectors.exchange_connector_get(graph=graph, connector_id=connector_id)
         return render(
             request,
             page_or_partial(request, "connectors/exchange/delete.html", "confirm"),
             {"connector": connector, "reason_required": settings.AUDIT_REQUIRE_REASON},
         )
-    reason = request.POST.get("reason", "").strip()
-    if len(reason) > 500 or (settings.AUDIT_REQUIRE_REASON and not reason):
-        messages.error(request, "Give a reason for the deletion (at most 500 characters).")
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["reason"]))
         return redirect("exchange:delete", connector_id=connector_id)
-    try:
-        deleted = services.exchange_connector_delete(
-            graph=graph, actor=Actor.from_request(request), connector_id=connector_id, reason=reason
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not delete the connector")
+    deleted = services.exchange_connector_delete(
+        graph=graph,
+        actor=Actor.from_request(request),
+        connector_id=connector_id,
+        reason=form.cleaned_data["reason"],
+    )
     messages.success(request, f"Deleted Exchange connector {deleted.display_name}.")
     return redirect("exchange:list")
 
@@ -239,34 +246,26 @@ def exchange_connector_sync(request: HtmxHttpRequest, connector_id: str) -> Http
     form = SyncForm(request.POST or request.GET or None)
     if not form.is_valid():
         return HttpResponse("sync_type must be deltaSync or fullSync.", status=400)
+    sync_type = ExchangeSyncType(form.cleaned_data["sync_type"])
     graph = graph_for(request)
     if request.method == "GET":  # the confirmation page a full sync needs without JavaScript
-        try:
-            connector = selectors.exchange_connector_get(graph=graph, connector_id=connector_id)
-        except GraphError as error:
-            return graph_fault_response(request, error, title="Could not open the connector")
+        connector = selectors.exchange_connector_get(graph=graph, connector_id=connector_id)
         return render(
             request,
             page_or_partial(request, "connectors/exchange/sync_confirm.html", "confirm"),
-            {"connector": connector, "sync_type": form.cleaned_data["sync_type"]},
+            {"connector": connector, "sync_type": sync_type},
         )
-    try:
-        connector = selectors.exchange_connector_get(graph=graph, connector_id=connector_id)
-        sync = services.exchange_connector_sync(
-            graph=graph,
-            actor=Actor.from_request(request),
-            connector_id=connector_id,
-            sync_type=form.cleaned_data["sync_type"],
-            display_name=connector.display_name,
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not start the sync")
-    label = "Full sync" if sync.sync_type == "fullSync" else "Quick sync"
+    sync = services.exchange_connector_sync(
+        graph=graph,
+        actor=Actor.from_request(request),
+        connector_id=connector_id,
+        sync_type=sync_type,
+    )
     if request.htmx:
-        return _sync_fragment(request, connector, sync.requested_at, sync.sync_type)
+        return _sync_fragment(request, sync.connector, sync.requested_at, sync_type)
     messages.success(
         request,
-        f"{label} of {connector.display_name} requested at "
+        f"{sync_type.label} of {sync.connector.display_name} requested at "
         f"{sync.requested_at:%H:%M} UTC. This page shows whether it landed.",
     )
     return redirect("exchange:detail", connector_id=connector_id)
@@ -276,44 +275,29 @@ def exchange_connector_sync(request: HtmxHttpRequest, connector_id: str) -> Http
 def exchange_connector_sync_status(request: HtmxHttpRequest, connector_id: str) -> HttpResponse:
     """Polled every 3 s after a sync request: 286 stops the polling once the answer is known."""
     requested_at = parse_graph_datetime(request.GET.get("requested_at", ""))
-    sync_type = request.GET.get("sync_type", "deltaSync")
-    if requested_at is None or sync_type not in {"deltaSync", "fullSync"}:
+    sync_type = request.GET.get("sync_type", ExchangeSyncType.DELTA_SYNC)
+    if requested_at is None or sync_type not in ExchangeSyncType.values:
         return HttpResponse("requested_at must be an ISO 8601 time with a zone.", status=400)
-    try:
-        connector = selectors.exchange_connector_get(
-            graph=graph_for(request), connector_id=connector_id
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Could not check the sync")
+    connector = selectors.exchange_connector_get(
+        graph=graph_for(request), connector_id=connector_id
+    )
     return _sync_fragment(request, connector, requested_at, sync_type)
 
 
 def _sync_fragment(
     request: HtmxHttpRequest, connector: ExchangeConnector, requested_at: datetime, sync_type: str
 ) -> HttpResponse:
-    sync = _sync_state(connector, requested_at, sync_type)
-    row = selectors.ExchangeConnectorRow.of(connector, timezone.now())
-    fragment = "detail-sync" if request.GET.get("fragment") == "detail" else "row"
-    template = f"{DETAIL}#sync-panel" if fragment == "detail-sync" else f"{LIST}#row"
+    """The row (on the list) or the sync panel (on the detail page, its poll's target)."""
+    now = timezone.now()
+    sync = selectors.exchange_connector_sync_state(
+        connector=connector, requested_at=requested_at, sync_type=sync_type, now=now
+    )
+    row = selectors.ExchangeConnectorRow.of(connector, now)
+    template = f"{DETAIL}#sync-panel" if targets(request, "sync-panel") else f"{LIST}#row"
     response = render(request, template, {"row": row, "connector": connector, "sync": sync})
-    if sync["state"] != "pending":
+    if not sync.is_pending:
         response.status_code = HttpResponseStopPolling.status_code
     return response
-
-
-def _sync_state(
-    connector: ExchangeConnector, requested_at: datetime, sync_type: str
-) -> dict[str, object]:
-    """Pending until lastSyncDateTime passes the request; "not seen" after the timeout."""
-    landed = selectors.sync_landed(connector, requested_at)
-    timeout = timedelta(seconds=settings.SYNC_VERIFY_TIMEOUT_SECONDS)
-    gave_up = timezone.now() - requested_at > timeout
-    return {
-        "requested_at": requested_at,
-        "sync_type": sync_type,
-        "state": "synced" if landed else ("not_seen" if gave_up else "pending"),
-        "timeout_minutes": max(1, settings.SYNC_VERIFY_TIMEOUT_SECONDS // 60),
-    }
 
 
 @require_POST
@@ -326,15 +310,12 @@ def exchange_connector_bulk_sync(request: HtmxHttpRequest) -> HttpResponse:
         if request.htmx:
             return HttpResponse(status=400)
         return redirect("exchange:list")
-    try:
-        results = services.exchange_connector_bulk_sync(
-            graph=graph_for(request),
-            actor=Actor.from_request(request),
-            connector_ids=ids,
-            sync_type=form.cleaned_data["sync_type"],
-        )
-    except GraphError as error:
-        return graph_fault_response(request, error, title="Graph did not start the syncs")
+    results = services.exchange_connector_bulk_sync(
+        graph=graph_for(request),
+        actor=Actor.from_request(request),
+        connector_ids=ids,
+        sync_type=form.cleaned_data["sync_type"],
+    )
     refused = sum(result.outcome == Outcome.FAILED for result in results)
     unknown = sum(result.outcome == Outcome.UNKNOWN for result in results)
     if refused or unknown:
@@ -347,20 +328,26 @@ def exchange_connector_bulk_sync(request: HtmxHttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"Sync requested for {len(results)} connectors.")
     if request.htmx:
-        items = [_bulk_item(result) for result in results]
+        items = [{"id": result.connector_id, "sync": _bulk_state(result)} for result in results]
         context = {"results": items, "refused": refused, "unknown": unknown}
         return render(request, f"{LIST}#bulk-results", context)
     return redirect("exchange:list")
 
 
-def _bulk_item(result: services.BulkSyncResult) -> dict[str, object]:
-    sync: dict[str, object] = {
-        "requested_at": result.requested_at,
-        "sync_type": result.sync_type,
-        "state": {Outcome.FAILED: "refused", Outcome.UNKNOWN: "unknown"}.get(
-            result.outcome, "pending"
-        ),
-    }
-    if result.error:
-        sync["message"] = graph_fault_message(result.error)
-    return {"id": result.connector_id, "sync": sync}
+# A connector's own outcome in a bulk sync, as its row shows it.
+BULK_PROGRESS = {
+    Outcome.SUCCEEDED: SyncProgress.PENDING,
+    Outcome.FAILED: SyncProgress.REFUSED,
+    Outcome.UNKNOWN: SyncProgress.UNKNOWN,
+}
+
+
+def _bulk_state(result: services.BulkSyncResult) -> selectors.SyncState:
+    return selectors.SyncState(
+        connector_id=result.connector_id,
+        requested_at=result.requested_at,
+        sync_type=ExchangeSyncType(result.sync_type),
+        progress=BULK_PROGRESS[result.outcome],
+        timeout_seconds=settings.SYNC_VERIFY_TIMEOUT_SECONDS,
+        message=graph_fault_message(result.error) if result.error else "",
+    )

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from dashboard.outbound import outbound_session
+from graph.outbound import outbound_session
 
 SCRIPT_CLIENT_ID = "5c7197a1-0000-4000-8000-00000000a7a1"
 API_SCOPE = f"api://{settings.ENTRA_CLIENT_ID}/access_as_user"

@@ -10,10 +10,10 @@ import pytest
 
 from audit.models import Action, AuditEntry, Outcome, Phase, TargetType
 from audit.services import Actor, Target, audit_record, audited_graph_write
-from connectors.graph.client import GraphClient
-from connectors.graph.responses import GraphResponse
-from connectors.graph.retry import RetryPolicy
-from dashboard.outbound import outbound_session
+from graph.client import GraphClient
+from graph.outbound import outbound_session
+from graph.responses import GraphResponse
+from graph.retry import RetryPolicy
 
 ALICE = Actor(
     oid="0a11ce00-0000-4000-8000-000000000001",

@@ -11,7 +11,7 @@ import pytest
 from audit.models import Action, AuditEntry, Outcome, Phase, TargetType
 from audit.selectors import audit_action_list, audit_chain_verify
 from audit.services import Actor, Target, audit_record, audited_graph_write
-from connectors.graph.errors import (
+from graph.errors import (
     GraphError,
     GraphNotFound,
     GraphNotSent,

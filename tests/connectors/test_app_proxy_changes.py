@@ -86,7 +86,7 @@ def test_edit_status_reviews_asks_to_confirm_the_override_then_patches_only_stat
     assert "You are overriding values the connector reports itself" in review
     forget_graph_calls()
     refused = admin_client.post(edit_url(connector), {**changed, "step": "save"})
-    assert refused.status_code == 422 and graph_calls() == []
+    assert refused.status_code == 400 and graph_calls() == []
     saved = admin_client.post(
         edit_url(connector),
         {**changed, "step": "save", "confirm_override": "on", "reason": "Server retired"},
@@ -130,7 +130,7 @@ def test_bad_input_is_a_field_error_keeps_the_input_and_sends_nothing(
     forget_graph_calls()
     response = admin_client.post(edit_url(connector), {**form, field: value})
     html = response.content.decode()
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert message in html and "field-invalid" in html
     if field != "status" and value:
         assert f'value="{value}"' in html
@@ -158,7 +158,7 @@ def test_a_reason_is_required_when_configured(admin_client: Client, connector, s
     response = admin_client.post(
         edit_url(connector), {**form, "machineName": "NEW.contoso.local", "step": "save"}
     )
-    assert response.status_code == 422 and "This field is required" in response.content.decode()
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
     assert graph_calls() == []
 
 
@@ -377,7 +377,7 @@ def test_bad_group_input_is_a_field_error_and_nothing_is_sent(
     forget_graph_calls()
     response = admin_client.post("/app-proxy/groups/new/", data)
     html = response.content.decode()
-    assert response.status_code == 422 and message in html
+    assert response.status_code == 400 and message in html
     if data["name"]:
         assert f'value="{data["name"]}"' in html
     assert graph_calls() == []
@@ -415,7 +415,7 @@ def test_region_change_on_a_group_in_use_is_disabled_with_the_reason_and_refused
     fields = form_fields(html)
     forget_graph_calls()
     response = admin_client.post(url, {**fields, "region": "ind", "step": "save"})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "can be changed only while the group has no connectors" in response.content.decode()
     assert graph_calls() == []
 

@@ -1,6 +1,6 @@
 """No lost update: eight admins save an edit of one connector at once, all from the same form
 state, over a real server (Django's live server, one thread per request). The check-then-PATCH is
-serialised per connector (dashboard.locks), so exactly one wins and seven see the conflict."""
+serialised per connector (kernel.locks), so exactly one wins and seven see the conflict."""
 
 from __future__ import annotations
 

@@ -196,6 +196,33 @@ def test_an_expired_session_is_sent_to_sign_in_again(signed_in_client, connector
     assert htmx["HX-Redirect"].startswith("/auth/sign-in/?next=")
 
 
+def test_page_api_and_bulk_sync_audit_rows_name_their_target_alike(
+    operator_client: Client, connector: ExchangeConnector
+) -> None:
+    """The sync service fetches what it audits: whichever way a sync is asked for, its audit
+    rows name the connector as the admin knows it."""
+    operator_client.post(f"/exchange-connectors/{connector.id}/sync/", {"sync_type": "deltaSync"})
+    operator_client.post(
+        f"/api/v1/exchange-connectors/{connector.id}/sync/",
+        {"syncType": "deltaSync"},
+        content_type="application/json",
+    )
+    operator_client.post(
+        "/exchange-connectors/sync/", {"ids": [connector.id], "sync_type": "deltaSync"}
+    )
+
+    rows = AuditEntry.objects.filter(target_id=connector.id).order_by("id")
+    assert [(row.channel, row.phase) for row in rows] == [
+        ("web", Phase.ATTEMPT),
+        ("web", Phase.OUTCOME),
+        ("api", Phase.ATTEMPT),
+        ("api", Phase.OUTCOME),
+        ("web", Phase.ATTEMPT),
+        ("web", Phase.OUTCOME),
+    ]
+    assert {row.target_name for row in rows} == {connector.server_name}
+
+
 MISSING = [f"00000000-0000-0000-0000-{n:012d}" for n in range(8)]
 
 

@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from dashboard.models import User
-from dashboard.roles import Role, role_from_claims, role_required
+from kernel.roles import Role, role_from_claims, role_required
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from dashboard import identity
+from kernel import identity
 from tests.conftest import ADMIN, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from dashboard.outbound import outbound_session
+from graph.outbound import outbound_session
 from sandbox import tokens
 from sandbox.directory import demo_user
 from sandbox.models import RequestLog

@@ -13,7 +13,7 @@ import pytest
 import requests
 from django.test import Client
 
-from dashboard.outbound import outbound_session
+from graph.outbound import outbound_session
 from sandbox import server
 from tests.sandbox import factories
 

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from dashboard.outbound import outbound_session
+from graph.outbound import outbound_session
 from sandbox import tokens
 from sandbox.directory import demo_user
 from tests.conftest import OPERATOR

@@ -13,7 +13,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from dashboard.outbound import outbound_session
+from graph.outbound import outbound_session
 from sandbox import faults
 from sandbox.models import ExchangeConnector
 from sandbox.tenant import exchange_connector_create

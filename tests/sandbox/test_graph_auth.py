@@ -7,7 +7,7 @@ from collections.abc import Callable
 import jwt
 import pytest
 
-from connectors.graph.responses import required_permission
+from graph.responses import required_permission
 from sandbox.models import ExchangeConnector
 from tests.conftest import ADMIN, LIMITED
 from tests.sandbox.factories import app_proxy_connector, connector_group, exchange_connector

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from dashboard.outbound import outbound_session
+from graph.outbound import outbound_session
 from sandbox.models import AuthorizationCode, SigningKey
 from tests.conftest import ADMIN, LIMITED
 

@@ -1,0 +1,186 @@
+"""The one fault path: how the dashboard answers when Graph fails or a domain rule refuses.
+
+Views do not catch `GraphError` or `Refusal`: `FaultMiddleware` (pages) and the API's exception
+handler (`kernel.api.errors`) turn them into an answer with the same status and message — a full
+page for a plain request, a toast (and no swap) for an htmx request, a trip back through sign-in
+when no token could be had, or the API's JSON. One message per fault, naming Graph's request id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from graph.errors import (
+    GraphAuthError,
+    GraphBadRequest,
+    GraphError,
+    GraphNotFound,
+    GraphNotSent,
+    GraphPermissionError,
+    GraphThrottled,
+    GraphTimeout,
+    GraphUnavailable,
+    may_have_been_applied,
+)
+from kernel.errors import Refusal
+
+
+def graph_fault_message(error: GraphError) -> str:
+    """What went wrong and what to do, in the admin's terms."""
+    if isinstance(error, GraphPermissionError):
+        needed = (
+            f"the {error.required_permission} permission"
+            if error.required_permission
+            else "a permission this action needs"
+        )
+        text = f"Graph refused this: your account lacks {needed}."
+    elif isinstance(error, GraphNotFound):
+        text = "Graph has no such object: it may have been deleted meanwhile."
+    elif isinstance(error, GraphBadRequest):
+        text = f"Graph refused the request: {error.message}"
+    elif isinstance(error, GraphThrottled):
+        text = (
+            f"Graph is throttling requests for this tenant. Try again in "
+            f"{max(1, round(error.retry_after))} seconds."
+        )
+    elif isinstance(error, GraphTimeout):
+        text = "Graph did not answer in time."
+    elif isinstance(error, GraphNotSent):
+        text = (
+            "Graph is answering too slowly: the dashboard's time for Graph ran out before this "
+            "request was sent."
+        )
+        if error.write:
+            text += " Nothing was changed."
+    elif isinstance(error, GraphUnavailable) and error.status and error.status < 400:
+        text = "Graph's answer could not be read."
+    elif isinstance(error, GraphUnavailable):
+        status = f" (HTTP {error.status})" if error.status else ""
+        text = f"Graph is unavailable right now{status}."
+    else:
+        text = f"Graph answered with an error: {error.message}"
+    if error.write and may_have_been_applied(error):
+        # Only a write can leave a change behind; a read's message never speaks of one.
+        text += (
+            " The change may or may not have been applied: check the object and the audit log "
+            "before trying again."
+        )
+    elif isinstance(error, GraphUnavailable):
+        text += " Try again in a moment."
+    code = f" Graph code: {error.code}." if error.code else ""
+    return f"{text}{code} {request_reference(error)}"
+
+
+def request_reference(error: GraphError) -> str:
+    if error.request_id:
+        return f"Graph request id: {error.request_id}."
+    if error.client_request_id:
+        return f"Client request id: {error.client_request_id}."
+    return ""
+
+
+def fault_status(error: GraphError) -> int:
+    """The HTTP status the dashboard (pages and API) answers with for this Graph fault.
+
+    Graph's refusals keep their meaning (403, 404, 400/409); Graph's failures are the gateway's:
+    502, 503 (throttled or unavailable: see Retry-After) and 504 (no answer in time).
+    """
+    if isinstance(error, GraphAuthError):
+        return 401
+    if isinstance(error, GraphPermissionError):
+        return 403
+    if isinstance(error, GraphNotFound):
+        return 404
+    if isinstance(error, GraphBadRequest):
+        return error.status if error.status in {400, 409, 412, 422} else 400
+    if isinstance(error, GraphThrottled):
+        return 503
+    if isinstance(error, GraphTimeout | GraphNotSent):
+        return 504
+    if isinstance(error, GraphUnavailable) and error.status == 503:
+        return 503
+    return 502
+
+
+def fault_response(request: HttpRequest, fault: Exception) -> HttpResponse | None:
+    """The page or htmx answer to a Graph fault or a domain refusal; None for anything else."""
+    if isinstance(fault, GraphError):
+        return graph_fault_response(request, fault)
+    if isinstance(fault, Refusal):
+        return _error_response(request, fault.message, status=fault.status)
+    return None
+
+
+def graph_fault_response(request: HttpRequest, error: GraphError) -> HttpResponse:
+    if isinstance(error, GraphAuthError):
+        # Scopes beyond the sign-in's: incremental consent (e.g. the App Proxy pages).
+        extra = [scope for scope in error.scopes if scope not in settings.GRAPH_SCOPES]
+        return sign_in_again(request, scopes=extra)
+    response = _error_response(request, graph_fault_message(error), status=fault_status(error))
+    if isinstance(error, GraphThrottled) and error.retry_after:
+        response["Retry-After"] = str(max(1, round(error.retry_after)))
+    return response
+
+
+def _error_response(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        # No swap (base.html swaps only 2xx, 409 and 422), so what the user typed stays on screen.
+        response = HttpResponse(status=status)
+        trigger_client_event(
+            response, "toasts", {"toasts": [{"level": "error", "message": message}]}
+        )
+        return response
+    title = (
+        "Could not load this page"
+        if request.method in {"GET", "HEAD"}
+        else "The change was not made"
+    )
+    return render(
+        request,
+        "dashboard/graph_error.html",
+        {"title": title, "message": message, "back": _current_page(request)},
+        status=status,
+    )
+
+
+def sign_in_again(request: HttpRequest, *, scopes: Sequence[str] = ()) -> HttpResponse:
+    """Through sign-in (asking for `scopes` too, if any), then back to the page the user was on.
+
+    For htmx that is the page, not the fragment's URL; after a POST it is the page the form was
+    on (a GET of the POST's URL would only answer 405).
+    """
+    if getattr(request, "htmx", False):
+        current = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(_with_scopes(redirect_to_login(current), scopes).url)
+    if request.method in {"GET", "HEAD"}:
+        return _with_scopes(redirect_to_login(request.get_full_path()), scopes)
+    return _with_scopes(redirect_to_login(_referring_page(request)), scopes)
+
+
+def _with_scopes(response: HttpResponseRedirect, scopes: Sequence[str]) -> HttpResponseRedirect:
+    if scopes:
+        response["Location"] += "&" + urlencode({"scopes": " ".join(scopes)})
+    return response
+
+
+def _current_page(request: HttpRequest) -> str:
+    return (
+        request.get_full_path() if request.method in {"GET", "HEAD"} else _referring_page(request)
+    )
+
+
+def _referring_page(request: HttpRequest) -> str:
+    referer = request.headers.get("Referer", "")
+    if not referer or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}
+    ):
+        return "/"
+    return urlsplit(referer)._replace(scheme="", netloc="").geturl()
