@@ -46,4 +46,3 @@ class User(AbstractBaseUser):
 
     def has_role(self, minimum: Role) -> bool:
         return Role(self.role).allows(minimum)
-
