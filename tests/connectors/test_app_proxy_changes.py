@@ -267,6 +267,29 @@ def test_move_posts_member_of_ref_and_the_grouped_view_updates_in_place(
     assert outcome.graph_status == 204 and outcome.reason == "Balance"
 
 
+def test_a_move_from_a_stale_dialog_is_refused_and_nothing_is_sent(
+    admin_client: Client, connector, groups
+) -> None:
+    """Two admins open the move dialog on the same state; the first moves the connector to East.
+    The second's dialog still says Default: under the connector's lock the service reads Graph's
+    memberOf, refuses, and sends nothing."""
+    fields = form_fields(admin_client.get(move_url(connector)).content.decode())
+    first = admin_client.post(move_url(connector), {**fields, "group": groups["east"].id})
+    assert first.status_code == 302
+    forget_graph_calls()
+
+    second = admin_client.post(move_url(connector), {**fields, "group": groups["empty"].id})
+
+    assert second.status_code == 400
+    assert "is now in East: someone moved it since this form was opened" in (
+        second.content.decode()
+    )
+    assert writes() == []
+    connector.refresh_from_db()
+    assert connector.group_id == groups["east"].id
+    assert len(outcomes(Action.APP_PROXY_CONNECTOR_MOVE)) == 1
+
+
 def test_move_without_javascript_is_a_page_then_a_redirect(
     admin_client: Client, connector, groups
 ) -> None:
