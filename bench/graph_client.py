@@ -54,6 +54,7 @@ def configure_django(data_dir: Path) -> None:
             "DATA_DIR": str(data_dir),
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DEBUG": "0",
+            "SANDBOX_MODE": "1",
         }
     )
     sys.path.insert(0, str(ROOT))

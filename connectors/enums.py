@@ -50,8 +50,8 @@ class AppProxyConnectorStatus(models.TextChoices):
 
 
 class ConnectorGroupType(models.TextChoices):
+    # Graph's metadata has this one member; any other value a tenant returns is shown as-is.
     APPLICATION_PROXY = "applicationProxy", "Application Proxy"
-    SYNC_FABRIC = "syncFabric", "Sync fabric"
     UNKNOWN_FUTURE_VALUE = SENTINEL, "Unknown future value"
 
 

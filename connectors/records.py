@@ -220,7 +220,7 @@ class ConnectorGroup(GraphFields):
 
     @property
     def is_application_proxy(self) -> bool:
-        """Only these take App Proxy connectors; others (syncFabric, unknown) are only shown."""
+        """Only these take App Proxy connectors; a type Graph may add later is only shown."""
         return self.connector_group_type == ConnectorGroupType.APPLICATION_PROXY
 
     @property

@@ -38,8 +38,16 @@ if not SECRET_KEY:
 
 # --- Tenant and Graph ------------------------------------------------------------------------
 # No ENTRA_CLIENT_ID means sandbox mode: the built-in sandbox tenant stands in for Entra ID and
-# Microsoft Graph, reached in-process through the outbound session's transport adapters.
+# Microsoft Graph, reached in-process through the outbound session's transport adapters. It is
+# for development, demos and tests: with DEBUG off it must be asked for (SANDBOX_MODE=1), so a
+# deployment that forgot its ENTRA_* settings does not start with demo users anyone may pick.
 SANDBOX_MODE = not os.environ.get("ENTRA_CLIENT_ID")
+if SANDBOX_MODE and not env_bool("SANDBOX_MODE", DEBUG):
+    raise ImproperlyConfigured(
+        "ENTRA_CLIENT_ID is not set, so the dashboard would run in sandbox mode (demo users, a "
+        "stand-in tenant). Set ENTRA_CLIENT_ID, ENTRA_TENANT_ID and ENTRA_CLIENT_SECRET for a "
+        "real tenant, or SANDBOX_MODE=1 for a demo or test deployment (DEBUG=1 implies it)."
+    )
 SANDBOX_TENANT_ID = "5a4d0b0e-0000-4c0d-9e00-5a4db0c5e7a1"
 SANDBOX_LOGIN_ORIGIN = "https://login.sandbox.localhost"
 SANDBOX_GRAPH_ORIGIN = "https://graph.sandbox.localhost"
@@ -104,6 +112,20 @@ SANDBOX_ACCESS_TOKEN_LIFETIME = int(os.environ.get("SANDBOX_ACCESS_TOKEN_LIFETIM
 SANDBOX_PAGE_SIZE = int(os.environ.get("SANDBOX_PAGE_SIZE", "100"))
 # Fault-injection rules for the sandbox's Graph (a JSON list; see sandbox/faults.py).
 SANDBOX_FAULTS = os.environ.get("SANDBOX_FAULTS", "")
+# The bearer token `/_sandbox/faults` requires; unset, each process makes up its own (and
+# `sandbox_serve` prints it).
+SANDBOX_FAULTS_TOKEN = os.environ.get("SANDBOX_FAULTS_TOKEN", "")
+# The reply URLs registered for the sandbox's app registrations: authorize's `redirect_uri` and
+# logout's `post_logout_redirect_uri` must be one of them (AADSTS50011 otherwise). As in Entra,
+# a loopback host's port is not compared.
+SANDBOX_REDIRECT_URIS = env_list(
+    "SANDBOX_REDIRECT_URIS",
+    [
+        f"http://{host}{path}"
+        for host in ("localhost", "127.0.0.1", "[::1]")
+        for path in ("/auth/callback/", "/auth/sign-in/")
+    ],
+)
 
 # --- Django ----------------------------------------------------------------------------------
 _local_hosts = ["127.0.0.1", "localhost", "[::1]"]
@@ -149,6 +171,9 @@ MIDDLEWARE = [
     "kernel.middleware.FaultMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
+if SANDBOX_MODE:
+    # Outermost: the sandbox's Graph answers drop the page-only headers added above, and gzip.
+    MIDDLEWARE.insert(0, "sandbox.middleware.GraphAnswerMiddleware")
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 
 class GraphError(Exception):
-    """A Graph request failed. `status` is None when no HTTP answer arrived (timeout, reset)."""
+    """A Graph request failed. `status` is None when no HTTP answer arrived (timeout, reset).
+
+    `message` is the service's sentence; Intune's Operation ID and Activity ID, which its
+    messages carry for support tickets, are kept apart in `operation_id` and `activity_id`.
+    """
 
     def __init__(
         self,
@@ -19,6 +23,8 @@ class GraphError(Exception):
         request_id: str = "",
         client_request_id: str = "",
         target: str = "",
+        operation_id: str = "",
+        activity_id: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -27,6 +33,8 @@ class GraphError(Exception):
         self.request_id = request_id
         self.client_request_id = client_request_id
         self.target = target
+        self.operation_id = operation_id
+        self.activity_id = activity_id
         # Whether the request would have changed something in Graph (set by the client): a read
         # that fails never leaves a change behind, so its message must not speak of one.
         self.write = False

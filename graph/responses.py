@@ -69,6 +69,43 @@ _PERMISSION = re.compile(
     r"(?:Read|ReadWrite|ReadBasic|Write|Manage|Send)[A-Za-z]*(?:\.[A-Z][A-Za-z]*)*\b"
 )
 _AUTH_PARAM = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*"([^"]*)"')
+# Intune's suffix on every error sentence (docs/graph-errors.md).
+_GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+_INTUNE_SUFFIX = re.compile(
+    rf"\s*-\s+Operation ID \(for customer support\):\s*(?P<operation>{_GUID})?"
+    rf"(?:\s+-\s+Activity ID:\s*(?P<activity>{_GUID})?)?"
+    r"(?:\s+-\s+Url:.*?)?(?:\s+-\s+CustomApiErrorPhrase:.*)?\s*$",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    """An error message as the admin should read it, and the support ids Intune wraps it with."""
+
+    message: str
+    operation_id: str = ""
+    activity_id: str = ""
+
+
+def error_text(raw: str) -> ErrorText:
+    """Both dialects: a directory's plain sentence as-is; Intune's JSON wrapper (its `Message`)
+    without the " - Operation ID … - Activity ID … - Url … - CustomApiErrorPhrase" suffix."""
+    text = raw.strip()
+    if text.startswith("{"):
+        try:
+            wrapper = json.loads(text)
+        except ValueError:
+            wrapper = None
+        if isinstance(wrapper, dict):
+            message = wrapper.get("Message")
+            text = message if isinstance(message, str) else ""
+    match = _INTUNE_SUFFIX.search(text)
+    if match is None:
+        return ErrorText(text)
+    return ErrorText(
+        text[: match.start()].strip(), match.group("operation") or "", match.group("activity") or ""
+    )
 
 
 def required_permission(message: str) -> str:
@@ -113,7 +150,8 @@ def graph_error(
     if not isinstance(inner, dict):
         inner = {}
     code = str(error.get("code") or "")
-    message = str(error.get("message") or "") or _default_message(status, body)
+    text = error_text(str(error.get("message") or ""))
+    message = text.message or _default_message(status, body)
     common: dict[str, Any] = {
         "status": status,
         "code": code,
@@ -124,6 +162,8 @@ def graph_error(
         or str(inner.get("client-request-id") or "")
         or client_request_id,
         "target": str(error.get("target") or ""),
+        "operation_id": text.operation_id,
+        "activity_id": text.activity_id,
     }
     if status == 401:
         return GraphAuthError(

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -37,7 +38,7 @@ def graph_fault_message(error: GraphError) -> str:
     """What went wrong and what to do, in the admin's terms."""
     if isinstance(error, GraphPermissionError):
         needed = (
-            f"the {error.required_permission} permission"
+            f"{error.required_permission}, a permission this action needs"
             if error.required_permission
             else "a permission this action needs"
         )
@@ -80,11 +81,16 @@ def graph_fault_message(error: GraphError) -> str:
 
 
 def request_reference(error: GraphError) -> str:
+    """The ids a support ticket needs: Graph's request id, and Intune's Operation ID if any."""
     if error.request_id:
-        return f"Graph request id: {error.request_id}."
-    if error.client_request_id:
-        return f"Client request id: {error.client_request_id}."
-    return ""
+        reference = f"Graph request id: {error.request_id}."
+    elif error.client_request_id:
+        reference = f"Client request id: {error.client_request_id}."
+    else:
+        reference = ""
+    if error.operation_id:
+        reference = f"{reference} Operation ID: {error.operation_id}.".lstrip()
+    return reference
 
 
 def fault_status(error: GraphError) -> int:
@@ -131,6 +137,13 @@ def graph_fault_response(request: HttpRequest, error: GraphError) -> HttpRespons
 
 
 def _error_response(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    response = _error_body(request, message, status=status)
+    # The same URL answers a page or a bare toast depending on HX-Request.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _error_body(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     if getattr(request, "htmx", False):
         # No swap (base.html swaps only 2xx, 409 and 422), so what the user typed stays on screen.
         response = HttpResponse(status=status)

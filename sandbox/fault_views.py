@@ -1,9 +1,18 @@
-"""The sandbox-only control endpoint for fault rules: GET, POST and DELETE /_sandbox/faults."""
+"""The sandbox-only control endpoint for fault rules: GET, POST and DELETE /_sandbox/faults.
+
+Every call needs `Authorization: Bearer <fault token>`: the `SANDBOX_FAULTS_TOKEN` setting, or
+else a token this process makes up at start (`sandbox_serve` prints it). No CSRF: a bearer
+token, never a cookie, authorizes these calls.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import secrets
+from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -12,15 +21,43 @@ from django.views.decorators.http import require_http_methods
 
 from sandbox import faults
 
+_PROCESS_TOKEN = secrets.token_urlsafe(32)
+
+
+def faults_token() -> str:
+    """The bearer token the fault endpoints require."""
+    return getattr(settings, "SANDBOX_FAULTS_TOKEN", "") or _PROCESS_TOKEN
+
 
 def _bad_request(message: str) -> HttpResponse:
     return faults.graph_error(400, "BadRequest", message)
+
+
+def _token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(
+            token.strip().encode(), faults_token().encode()
+        ):
+            response = faults.graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "The fault endpoints need 'Authorization: Bearer <fault token>' (the token "
+                "sandbox_serve prints, or the SANDBOX_FAULTS_TOKEN setting).",
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="sandbox-faults"'
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @login_not_required
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST", "DELETE"])
+@_token_required
 def fault_rules(request: HttpRequest) -> HttpResponse:
     """GET lists the rules (with hits); POST adds one rule or a list; DELETE removes all."""
     if request.method == "GET":
@@ -41,6 +78,7 @@ def fault_rules(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "DELETE"])
+@_token_required
 def fault_rule(request: HttpRequest, rule_id: int) -> HttpResponse:
     """One rule: GET shows it, DELETE removes it."""
     rule = next((item for item in faults.rules() if item["id"] == rule_id), None)

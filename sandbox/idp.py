@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sandbox import consent, device_code, on_behalf_of, tokens
+from sandbox import consent, device_code, on_behalf_of, reply_urls, tokens
 from sandbox.directory import DEMO_USERS, demo_user
 from sandbox.models import AuthorizationCode, RefreshToken
 from sandbox.oauth import OIDC_SCOPES, oauth_error, token_response
@@ -100,8 +100,9 @@ def _redirect_with(redirect_uri: str, params: dict[str, str]) -> HttpResponseRed
     return response
 
 
-def _authorize_page_error(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "sandbox/authorize_error.html", {"message": message}, status=400)
+def _authorize_page_error(request: HttpRequest, message: str, title: str = "") -> HttpResponse:
+    context = {"message": message, "title": title}
+    return render(request, "sandbox/authorize_error.html", context, status=400)
 
 
 @login_not_required
@@ -121,6 +122,9 @@ def authorize(request: HttpRequest, tenant: str) -> HttpResponse:
         return _authorize_page_error(
             request, "AADSTS50011: The redirect URI specified in the request is missing or invalid."
         )
+    if not reply_urls.is_registered(redirect_uri):
+        # Never sent there, not even with an error: that would be an open redirect.
+        return _authorize_page_error(request, reply_urls.mismatch_message(redirect_uri, client_id))
 
     def fail(error: str, description: str) -> HttpResponseRedirect:
         return _redirect_with(
@@ -297,6 +301,12 @@ def _redeem_refresh_token(
 @require_GET
 def logout(request: HttpRequest, tenant: str) -> HttpResponse:
     target = request.GET.get("post_logout_redirect_uri", "")
-    if urlsplit(target).scheme in {"http", "https"}:
-        return HttpResponseRedirect(target)
-    return render(request, "sandbox/signed_out.html", status=200)
+    if not target:
+        return render(request, "sandbox/signed_out.html", status=200)
+    if not reply_urls.is_registered(target):
+        return _authorize_page_error(
+            request,
+            reply_urls.mismatch_message(target, request.GET.get("client_id", "")),
+            title="Sign-out request refused",
+        )
+    return HttpResponseRedirect(target)

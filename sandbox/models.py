@@ -95,8 +95,9 @@ class ExchangeConnector(models.Model):
 
 
 class ConnectorGroupType(models.TextChoices):
+    """Graph's `connectorGroupType`: its metadata has only this member."""
+
     APPLICATION_PROXY = "applicationProxy", "Application Proxy"
-    SYNC_FABRIC = "syncFabric", "Sync fabric"
 
 
 class ConnectorGroup(models.Model):

@@ -152,18 +152,18 @@ class GroupProfile:
 
 
 # The default group, one group per region, one with a single connector (aus), an empty one
-# (ind) and a provisioning-agent group the dashboard must tolerate but not list.
+# (ind) and an empty one with no region (Graph shows null).
 GROUP_SHOWCASE = (
     GroupProfile("Default", "nam", is_default=True, application_count=4),
     GroupProfile("EU Web Apps", "eur", application_count=6),
     GroupProfile("APAC Intranet", "asia", application_count=2),
     GroupProfile("Sydney Branch", "aus", application_count=1),
     GroupProfile("India Dev", "ind"),
-    GroupProfile("Provisioning agents", "", connector_group_type=ConnectorGroupType.SYNC_FABRIC),
+    GroupProfile("Unassigned region", ""),
 )
 REGIONS = ("nam", "eur", "aus", "asia", "ind")
-# Groups whose members are hand-picked: the single-connector group, the empty group and the
-# sync-fabric group never receive the randomly placed connectors.
+# Groups whose members are hand-picked: the single-connector group and the two empty groups
+# never receive the randomly placed connectors.
 FIXED_MEMBERSHIP_GROUPS = frozenset({3, 4, 5})
 APP_PROXY_SHOWCASE_GROUPS = (0, 0, 0, 1, 1, 1, 2, 2, 3)
 SITES = {"nam": "SEA", "eur": "AMS", "asia": "SIN", "aus": "SYD", "ind": "BLR", "": "HQ"}

@@ -106,7 +106,9 @@ class SandboxServer(ThreadedWSGIServer):
         super().__init__(
             address,
             SandboxRequestHandler,
-            allow_reuse_address=False,
+            # SO_REUSEADDR: rebind at once after a restart (closed connections linger in
+            # TIME_WAIT for a minute); a port another server listens on is still refused.
+            allow_reuse_address=True,
             connections_override=connections_override,
         )
         self.tls_context = tls_context

@@ -11,6 +11,7 @@ the client without an answer (sandbox.faults) become the exceptions requests rai
 from __future__ import annotations
 
 import functools
+import gzip
 import io
 import sys
 from typing import Any
@@ -126,6 +127,9 @@ class InProcessTransport(BaseAdapter):
         response.headers = CaseInsensitiveDict(dict(django_response.items()))
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw = io.BytesIO(content)
+        # As urllib3 does on the wire: the body decoded, the header kept.
+        if response.headers.get("Content-Encoding", "").lower() == "gzip":
+            content = gzip.decompress(content)
         response._content = content
         response.url = request.url or ""
         response.request = request

@@ -30,6 +30,8 @@ def _graph_response(error: GraphError) -> Response:
         "graph_code": error.code,
         "graph_request_id": error.request_id,
         "client_request_id": error.client_request_id,
+        "graph_operation_id": error.operation_id,
+        "graph_activity_id": error.activity_id,
     }
     if isinstance(error, GraphPermissionError) and error.required_permission:
         extra["required_permission"] = error.required_permission

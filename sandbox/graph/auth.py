@@ -6,11 +6,11 @@ from typing import Any
 
 from sandbox import tokens
 from sandbox.graph.context import GraphRequest
+from sandbox.graph.dialects import Dialect, permission_error
 from sandbox.graph.responses import GraphError
 
 # Graph's own challenge; never `insufficient_claims` here (that would mean a claims challenge).
 WWW_AUTHENTICATE = 'Bearer realm="", client_id="00000003-0000-0000-c000-000000000000"'
-INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
 
 
 def _unauthorized(message: str) -> GraphError:
@@ -40,13 +40,9 @@ def granted_scopes(claims: dict[str, Any]) -> frozenset[str]:
     return frozenset(str(claims.get("scp", "")).split())
 
 
-def require_any(claims: dict[str, Any], permissions: tuple[str, ...]) -> None:
-    """403 Authorization_RequestDenied naming the permission the caller should ask for first."""
+def require_any(claims: dict[str, Any], permissions: tuple[str, ...], dialect: Dialect) -> None:
+    """403 in the service's dialect, naming first the permission the caller should ask for."""
     if not permissions or granted_scopes(claims) & set(permissions):
         return
-    alternatives = " or ".join(permissions)
-    raise GraphError(
-        403,
-        "Authorization_RequestDenied",
-        f"{INSUFFICIENT_PRIVILEGES} The delegated permission {alternatives} is required.",
-    )
+    code, message = permission_error(dialect, permissions)
+    raise GraphError(403, code, message)

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from sandbox import faults
 from sandbox.graph import auth, batch
 from sandbox.graph.context import GraphRequest
+from sandbox.graph.dialects import Dialect, dialect_for
 from sandbox.graph.responses import GraphError, bad_request, error_response, stamp
 from sandbox.graph.routes import ROUTES, Endpoint, route
 from sandbox.models import RequestLog
@@ -43,21 +44,40 @@ BATCH_ROUTE = route(
 
 
 def _serve(req: GraphRequest) -> HttpResponse:
+    # Graph's front door answers in the plain dialect; past routing, the service behind it does.
+    dialect = Dialect.PLAIN
     try:
-        if req.batch_request_id and req.body and "content-type" not in req.headers:
-            raise bad_request(
-                "A request in a batch that has a body must specify the Content-Type header.",
-                target="headers",
-            )
+        _check_media_type(req)
         req.claims = auth.authenticate(req)
         endpoint, arguments = _resolve(req)
-        auth.require_any(req.claims, endpoint.permissions)
+        dialect = dialect_for(req.path)
+        auth.require_any(req.claims, endpoint.permissions, dialect)
         if not endpoint.atomic:
             return endpoint.handler(req, **arguments)
         with transaction.atomic():
             return endpoint.handler(req, **arguments)
     except GraphError as error:
-        return error_response(req, error)
+        return error_response(req, error, dialect)
+
+
+def _check_media_type(req: GraphRequest) -> None:
+    """A body must be labelled JSON: missing in a batch is a 400, anything else a 415."""
+    if not req.body:
+        return
+    content_type = req.headers.get("content-type")
+    if content_type is None and req.batch_request_id:
+        raise bad_request(
+            "A request in a batch that has a body must specify the Content-Type header.",
+            target="headers",
+        )
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise GraphError(
+            415,
+            "UnsupportedMediaType",
+            f"The content type '{media_type or '(none)'}' is not supported: send the body as "
+            "application/json.",
+        )
 
 
 def _resolve(req: GraphRequest) -> tuple[Endpoint, dict[str, Any]]:

@@ -74,7 +74,8 @@ EXCHANGE_CONNECTOR_TYPES = (
 )
 EXCHANGE_SYNC_TYPES = ("fullSync", "deltaSync")
 APP_PROXY_CONNECTOR_STATUSES = ("active", "inactive")
-CONNECTOR_GROUP_TYPES = ("applicationProxy", "syncFabric", "unknownFutureValue")
+# Graph's metadata has this one member (no `syncFabric`, no sentinel).
+CONNECTOR_GROUP_TYPES = ("applicationProxy",)
 CONNECTOR_GROUP_REGIONS = ("nam", "eur", "aus", "asia", "ind", "unknownFutureValue")
 
 _ID = Property("id", "id", writable=Writable.NEVER)

@@ -99,7 +99,7 @@ def create_connector(req: GraphRequest) -> HttpResponse:
 
 def update_connector(req: GraphRequest, connector_id: str) -> HttpResponse:
     connector = _get(connector_id)
-    changes = entity_changes(req.body, EXCHANGE_CONNECTOR, creating=False)
+    changes = entity_changes(req.body, EXCHANGE_CONNECTOR, creating=False, own_id=connector.id)
     before = model_to_dict(connector, fields=list(changes))
     for field, value in changes.items():
         setattr(connector, field, value)

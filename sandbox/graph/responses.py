@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from sandbox.graph.context import GraphRequest
+from sandbox.graph.dialects import Dialect, intune_message
 
 JSON_CONTENT_TYPE = (
     "application/json;odata.metadata=minimal;odata.streaming=true;"
@@ -64,11 +65,18 @@ def text_response(text: str) -> HttpResponse:
 
 
 def no_content() -> HttpResponse:
-    return HttpResponse(status=204)
+    """204: no body, so no Content-Type either (Graph sends none)."""
+    response = HttpResponse(status=204)
+    del response["Content-Type"]
+    return response
 
 
-def error_response(req: GraphRequest, error: GraphError) -> HttpResponse:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
+def error_response(
+    req: GraphRequest, error: GraphError, dialect: Dialect = Dialect.PLAIN
+) -> HttpResponse:
+    """Graph's error body, its `message` in the dialect of the service that refused."""
+    message = intune_message(req, error.message) if dialect == Dialect.INTUNE else error.message
+    body: dict[str, Any] = {"code": error.code, "message": message}
     if error.target:
         body["target"] = error.target
     body["innerError"] = {

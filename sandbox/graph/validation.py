@@ -125,15 +125,37 @@ def _writable_property(
     return prop
 
 
+def _check_own_id(value: Any, own_id: str, code: str) -> None:
+    """An update may repeat the object's own `id` (the SDKs send it), never another one."""
+    if value != own_id:
+        raise bad_request(
+            f"The 'id' in the request body ({json.dumps(value)}) does not match the id in the "
+            f"request URL ('{own_id}'); the id is read-only.",
+            target="id",
+            code=code,
+        )
+
+
 def entity_changes(
-    body: bytes, entity_type: EntityType, *, creating: bool, code: str = "BadRequest"
+    body: bytes,
+    entity_type: EntityType,
+    *,
+    creating: bool,
+    code: str = "BadRequest",
+    own_id: str | None = None,
 ) -> dict[str, Any]:
-    """The body's properties as {model field: value}; 400 naming the first bad property."""
+    """The body's properties as {model field: value}; 400 naming the first bad property.
+
+    `own_id` is the id in an update's URL: the body may carry it unchanged.
+    """
     payload = json_object(body, code=code)
     changes: dict[str, Any] = {}
     for name, value in payload.items():
         if name.startswith(ANNOTATION_PREFIX):
             _check_annotation(entity_type, name, value, code)
+            continue
+        if name == "id" and own_id is not None:
+            _check_own_id(value, own_id, code)
             continue
         prop = _writable_property(entity_type, name, creating=creating, code=code)
         changes[prop.field] = coerce(prop, value, code=code)

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.graph.context import GraphRequest
 from sandbox.graph.dispatch import dispatch
+from sandbox.middleware import GRAPH_ANSWER
 
 
 def graph_request(request: HttpRequest, path: str) -> GraphRequest:
@@ -28,5 +29,11 @@ def graph_request(request: HttpRequest, path: str) -> GraphRequest:
 @login_not_required
 @csrf_exempt
 def graph(request: HttpRequest, path: str) -> HttpResponse:
-    """Every `/beta/…` request; routing happens in `dispatch`, shared with $batch."""
-    return dispatch(graph_request(request, path))
+    """Every `/beta/…` request; routing happens in `dispatch`, shared with $batch.
+
+    No CSRF: Graph takes bearer tokens, never cookies. `GRAPH_ANSWER` has the outermost
+    middleware strip the page-only headers and gzip the body.
+    """
+    response = dispatch(graph_request(request, path))
+    setattr(response, GRAPH_ANSWER, True)
+    return response

@@ -31,7 +31,7 @@ def tenant() -> dict[str, object]:
     default = factories.connector_group(name="Default", is_default=True)
     east = factories.connector_group(name="East", region="eur")
     spare = factories.connector_group(name="Spare")
-    sync = factories.connector_group(name="Sync", connector_group_type="syncFabric")
+    sync = factories.connector_group(name="Sync", connector_group_type=factories.FUTURE_GROUP_TYPE)
     connector = factories.app_proxy_connector(
         machine_name="APPPROXY-A.contoso.local", group=default, external_ip="203.0.113.10"
     )
@@ -115,7 +115,7 @@ def test_group_list_reports_health(bearer_client, tenant) -> None:
     groups = {g["name"]: g for g in bearer_client(READER).get(f"{GROUPS}/").json()["results"]}
     assert groups["East"]["connectors"] == 1 and groups["East"]["belowMinimum"] is True
     assert groups["Default"]["isDefault"] is True
-    assert groups["Sync"]["connectorGroupType"] == "syncFabric"
+    assert groups["Sync"]["connectorGroupType"] == factories.FUTURE_GROUP_TYPE
 
 
 def test_move_is_audited_as_api_and_changes_the_group(bearer_client, tenant) -> None:
@@ -183,4 +183,10 @@ def test_bad_input_and_refused_changes_send_no_write_to_graph(
 def test_graph_refusal_names_the_permission(bearer_client, tenant) -> None:
     response = bearer_client(LIMITED).get(f"{CONNECTORS}/")
     assert response.status_code == 403
-    assert response.json()["extra"]["required_permission"] == "Directory.ReadWrite.All"
+    body = response.json()
+    assert body["extra"]["required_permission"] == "Directory.ReadWrite.All"
+    # The directory's dialect: a plain sentence, no Intune wrapper, so no Operation ID.
+    assert body["extra"]["graph_code"] == "Authorization_RequestDenied"
+    assert (body["extra"]["graph_operation_id"], body["extra"]["graph_activity_id"]) == ("", "")
+    assert "your account lacks Directory.ReadWrite.All" in body["message"]
+    assert "Operation ID" not in body["message"]

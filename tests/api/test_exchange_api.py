@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -40,6 +41,13 @@ def connector(settings) -> ExchangeConnector:
 def client_as(request, signed_in_client, bearer_client) -> Callable[[str], Client]:
     """The same calls through both ways in: the browser session and an OBO bearer token."""
     return signed_in_client if request.param == "session" else bearer_client
+
+
+def is_guid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
 
 
 def send(client: Client, method: str, url: str, body: object | None = None):
@@ -213,10 +221,27 @@ def test_graph_refusal_passes_graph_code_and_request_id(bearer_client, connector
     )
     assert response.status_code == 403
     extra = response.json()["extra"]
-    assert extra["graph_code"] == "Authorization_RequestDenied" and extra["graph_request_id"]
+    body = response.json()
+    extra = body["extra"]
+    # Intune's dialect: the wrapper's ids kept apart for a support ticket, the sentence shown.
+    assert extra["graph_code"] == "Forbidden" and extra["graph_request_id"]
     assert extra["required_permission"] == "DeviceManagementServiceConfig.ReadWrite.All"
+    assert is_guid(extra["graph_operation_id"]) and is_guid(extra["graph_activity_id"])
+    assert body["message"].startswith(
+        "Graph refused this: your account lacks DeviceManagementServiceConfig.ReadWrite.All"
+    )
+    assert f"Operation ID: {extra['graph_operation_id']}." in body["message"]
+    assert "{" not in body["message"] and "_version" not in body["message"]
     [outcome] = AuditEntry.objects.filter(phase=Phase.OUTCOME)
     assert outcome.outcome == Outcome.FAILED and outcome.channel == Channel.API
+
+
+def test_an_intune_404_keeps_its_operation_id(bearer_client, connector) -> None:
+    response = send(bearer_client(ADMIN), "get", f"{BASE}/no-such-connector/", None)
+    assert response.status_code == 404
+    extra = response.json()["extra"]
+    assert extra["graph_code"] == "ResourceNotFound" and is_guid(extra["graph_operation_id"])
+    assert "Operation ID:" in response.json()["message"]
 
 
 def test_graph_throttling_is_503_with_retry_after(

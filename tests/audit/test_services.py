@@ -254,7 +254,10 @@ def test_a_403_from_graph_leaves_a_failed_outcome_with_code_and_request_id(
 
     attempt, outcome = rows()
     assert outcome.outcome == Outcome.FAILED
-    assert (outcome.graph_status, outcome.graph_code) == (403, "Authorization_RequestDenied")
+    # Intune's dialect: code Forbidden, and the sentence, never the JSON wrapper, as the message.
+    assert (outcome.graph_status, outcome.graph_code) == (403, "Forbidden")
+    assert outcome.error_message.startswith("Application is not authorized to perform this")
+    assert "{" not in outcome.error_message and "Operation ID" not in outcome.error_message
     assert outcome.graph_request_id == raised.value.request_id != ""
     assert sandbox_request(outcome.graph_request_id).client_request_id == str(
         attempt.correlation_id

@@ -30,7 +30,9 @@ def groups() -> dict[str, ConnectorGroup]:
         "default": factories.connector_group(name="Default", is_default=True),
         "east": factories.connector_group(name="East", region="eur"),
         "empty": factories.connector_group(name="Spare"),
-        "sync": factories.connector_group(name="Sync", connector_group_type="syncFabric"),
+        "sync": factories.connector_group(
+            name="Sync", connector_group_type=factories.FUTURE_GROUP_TYPE
+        ),
         "apps": factories.connector_group(name="Published", applications=2),
     }
 
@@ -337,7 +339,9 @@ def test_a_move_graph_refuses_is_audited_as_failed(
     admin_client: Client, connector, groups, sandbox_faults
 ) -> None:
     fields = form_fields(admin_client.get(move_url(connector)).content.decode())
-    ConnectorGroup.objects.filter(pk=groups["east"].pk).update(connector_group_type="syncFabric")
+    ConnectorGroup.objects.filter(pk=groups["east"].pk).update(
+        connector_group_type=factories.FUTURE_GROUP_TYPE
+    )
     response = admin_client.post(move_url(connector), {**fields, "group": groups["east"].id})
     assert response.status_code == 400
     assert "can only be moved to applicationProxy groups" in response.content.decode()

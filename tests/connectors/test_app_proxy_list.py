@@ -28,7 +28,9 @@ def consented() -> None:
 def tenant() -> dict[str, object]:
     default = factories.connector_group(name="Default", is_default=True)
     east = factories.connector_group(name="East", region="eur")
-    sync = factories.connector_group(name="Sync fabric", connector_group_type="syncFabric")
+    sync = factories.connector_group(
+        name="Private access", connector_group_type=factories.FUTURE_GROUP_TYPE
+    )
     return {
         "default": default,
         "east": east,
@@ -86,12 +88,13 @@ def test_grouped_view_shows_health_per_group_and_warns_below_two_active(
     html = admin_client.get(URL, {"view": "groups"}).content.decode()
     sections = html.split('data-testid="group" ')[1:]
     names = [section.split('data-group="')[1].split('"')[0] for section in sections]
-    assert names == ["Default", "East", "Sync fabric"]
+    assert names == ["Default", "East", "Private access"]
     default, east, sync = sections
     assert "2 active · 0 inactive" in default and 'data-testid="group-warning"' not in default
     assert 'data-testid="default"' in default
     assert "0 active · 1 inactive" in east and "Fewer than 2 active connectors" in east
-    assert "Sync fabric" in sync and "No connectors in this group." in sync
+    assert "Private access" in sync and "No connectors in this group." in sync
+    assert factories.FUTURE_GROUP_TYPE in sync  # a type the dashboard does not know, as sent
     assert 'data-testid="group-warning"' not in sync  # not an App Proxy group
 
 

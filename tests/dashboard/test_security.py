@@ -27,7 +27,14 @@ PRODUCTION_ENV = {
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # The suite's own settings relax HTTPS through the environment: start from a clean slate.
-    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {
+        "DEBUG",
+        "SECRET_KEY",
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "SANDBOX_MODE",
+        "ENTRA_CLIENT_ID",
+    }
     clean = {
         k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("SECURE_")
     }
@@ -57,6 +64,30 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
 def test_development_key_only_with_debug() -> None:
     result = manage("check", env={"DEBUG": "1"})
     assert result.returncode == 0, result.stderr
+
+
+SECRET_ONLY = {"SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"]}
+
+
+def test_a_deployment_without_entra_settings_refuses_to_start() -> None:
+    """No ENTRA_CLIENT_ID and no DEBUG: not silently the sandbox with its demo users."""
+    result = manage("check", env=SECRET_ONLY)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "ENTRA_CLIENT_ID is not set" in result.stderr and "SANDBOX_MODE=1" in result.stderr
+
+
+def test_sandbox_mode_can_be_asked_for_but_fails_the_deploy_check() -> None:
+    assert manage("check", env={**SECRET_ONLY, "SANDBOX_MODE": "1"}).returncode == 0
+    deploy = manage("check", "--deploy", env={**SECRET_ONLY, "SANDBOX_MODE": "1"})
+    assert deploy.returncode != 0
+    assert "sandbox.E001" in deploy.stderr and "Sandbox mode is on" in deploy.stderr
+
+
+def test_debug_implies_sandbox_mode_unless_it_is_turned_off() -> None:
+    assert manage("check", env={"DEBUG": "1"}).returncode == 0
+    refused = manage("check", env={"DEBUG": "1", "SANDBOX_MODE": "0"})
+    assert refused.returncode != 0 and "ENTRA_CLIENT_ID is not set" in refused.stderr
 
 
 def test_sessions_are_server_side() -> None:

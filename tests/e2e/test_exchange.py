@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -46,6 +47,15 @@ def row(page: Page, server_name: str):
     return page.locator(f'tr[data-connector="{server_name}"]')
 
 
+def review_inline_status_change(page: Page, server_name: str, status: str):
+    """Open the row's inline editor, pick `status`, and get to the review step."""
+    row(page, server_name).get_by_role("link", name="Edit").click()
+    editor = page.get_by_test_id("row-editing")
+    editor.get_by_label("Status").select_option(status)
+    editor.get_by_role("button", name="Review changes").click()
+    return page.get_by_test_id("review")
+
+
 def test_admin_edits_inline_syncs_and_finds_the_change_in_the_audit_log(
     sign_in_as, page: Page, connectors
 ) -> None:
@@ -54,12 +64,7 @@ def test_admin_edits_inline_syncs_and_finds_the_change_in_the_audit_log(
     screenshot(page, "exchange-list")
     page.evaluate("window.__noReload = true")
 
-    target = row(page, "EXCH-MBX02.contoso.local")
-    target.get_by_role("link", name="Edit").click()
-    editor = page.get_by_test_id("row-editing")
-    editor.get_by_label("Status").select_option("connected")
-    editor.get_by_role("button", name="Review changes").click()
-    review = page.get_by_test_id("review")
+    review = review_inline_status_change(page, "EXCH-MBX02.contoso.local", "connected")
     expect(review.get_by_test_id("change")).to_have_count(1)
     expect(review).to_contain_text("disconnected")
     expect(review).to_contain_text("overriding values the connector reports")
@@ -150,3 +155,34 @@ def test_filters_update_the_url_and_the_table(sign_in_as, page: Page, connectors
     )
     page.reload()
     expect(page.get_by_test_id("row")).to_have_count(1)
+
+
+def test_intunes_403_on_an_edit_reads_as_the_missing_permission_with_the_operation_id(
+    sign_in_as, page: Page, connectors
+) -> None:
+    """Graph's real Intune 403 (a JSON wrapper in `message`) never reaches the admin raw."""
+    sign_in_as("limited@sandbox.example", path="/exchange-connectors/")
+    review = review_inline_status_change(page, "EXCH-MBX02.contoso.local", "connected")
+    review.get_by_label("Override the values the connector reports itself").check()
+    review.get_by_role("button", name="Save").click()
+
+    toast = page.locator(".toast")
+    expect(toast).to_contain_text("your account lacks DeviceManagementServiceConfig.ReadWrite.All")
+    expect(toast).to_contain_text(re.compile(r"Operation ID: [0-9a-f-]{36}\."))
+    screenshot(page, "exchange-edit-forbidden")
+    for raw in ("_version", "CustomApiErrorPhrase", "Activity ID", "{"):
+        expect(toast).not_to_contain_text(raw)
+    # What the user typed stays on screen; Graph kept the old value.
+    expect(page.get_by_test_id("review")).to_be_visible()
+    assert ExchangeConnector.objects.get(pk=connectors[1].pk).status == "disconnected"
+
+    # The full page says the same (no htmx: the edit page's own form).
+    page.goto(f"/exchange-connectors/{connectors[1].id}/edit/")
+    page.get_by_label("Status").select_option("connected")
+    page.get_by_role("button", name="Review changes").click()
+    page.get_by_label("Override the values the connector reports itself").check()
+    page.get_by_role("button", name="Save").click()
+    main = page.locator("main")
+    expect(main).to_contain_text("your account lacks DeviceManagementServiceConfig.ReadWrite.All")
+    expect(main).to_contain_text(re.compile(r"Operation ID: [0-9a-f-]{36}\."))
+    expect(main).not_to_contain_text("_version")

@@ -20,7 +20,7 @@ from graph.errors import (
     GraphTimeout,
     GraphUnavailable,
 )
-from graph.responses import claims_challenge, required_permission
+from graph.responses import claims_challenge, error_text, required_permission
 from sandbox.models import ExchangeConnector
 from tests.conftest import LIMITED
 from tests.graph.conftest import EXCHANGE, RecordingTokens, graph_requests
@@ -128,11 +128,56 @@ def test_403_names_the_missing_permission(
     with pytest.raises(GraphPermissionError) as caught:
         limited.patch(f"{EXCHANGE}/{connector.id}", json={"exchangeAlias": "Nope"})
 
-    assert caught.value.status == 403
-    assert caught.value.code == "Authorization_RequestDenied"
-    assert caught.value.required_permission == "DeviceManagementServiceConfig.ReadWrite.All"
+    error = caught.value
+    assert error.status == 403
+    # Intune's dialect: code Forbidden, a JSON wrapper in `message` read down to its sentence.
+    assert error.code == "Forbidden"
+    assert error.required_permission == "DeviceManagementServiceConfig.ReadWrite.All"
+    assert error.message == (
+        "Application is not authorized to perform this operation. Application must have one of "
+        "the following scopes: DeviceManagementServiceConfig.ReadWrite.All"
+    )
+    assert is_guid(error.operation_id) and is_guid(error.activity_id)
+    assert error.operation_id != error.activity_id and is_guid(error.request_id)
     connector.refresh_from_db()
     assert connector.exchange_alias != "Nope"
+
+
+def test_a_directory_403_keeps_its_plain_sentence(
+    make_graph: Callable[..., GraphClient], connector: ExchangeConnector
+) -> None:
+    with pytest.raises(GraphPermissionError) as caught:
+        make_graph(LIMITED).get("/onPremisesPublishingProfiles/applicationProxy/connectors")
+
+    error = caught.value
+    assert error.code == "Authorization_RequestDenied"
+    assert error.message.startswith("Insufficient privileges to complete the operation.")
+    assert error.required_permission == "Directory.ReadWrite.All"
+    assert (error.operation_id, error.activity_id) == ("", "")
+
+
+def test_an_intune_404_reads_as_a_sentence(graph: GraphClient) -> None:
+    with pytest.raises(GraphNotFound) as caught:
+        graph.get(f"{EXCHANGE}/no-such-id")
+
+    error = caught.value
+    assert error.code == "ResourceNotFound"
+    assert error.message == (
+        "No deviceManagementExchangeConnector with id 'no-such-id' exists in this tenant."
+    )
+    assert is_guid(error.operation_id) and is_guid(error.activity_id)
+
+
+def test_an_intune_400_is_read_down_to_its_sentence_with_the_ids_kept(
+    graph: GraphClient, connector: ExchangeConnector
+) -> None:
+    with pytest.raises(GraphBadRequest) as caught:
+        graph.patch(f"{EXCHANGE}/{connector.id}", json={"status": "String"})
+
+    error = caught.value
+    assert error.message.startswith("The value 'String' is not valid for property 'status'.")
+    assert error.message.endswith("unknownFutureValue.")
+    assert is_guid(error.operation_id) and is_guid(error.activity_id)
 
 
 def test_401_refreshes_the_token_once_then_gives_up(connector: ExchangeConnector) -> None:
@@ -263,3 +308,49 @@ def test_a_claims_challenge_is_decoded_for_msal() -> None:
 )
 def test_the_missing_permission_is_read_from_a_403_message(message: str, permission: str) -> None:
     assert required_permission(message) == permission
+
+
+INTUNE_500 = (
+    '{\r\n  "_version": 3,\r\n  "Message": "An internal server error has occurred - Operation ID '
+    "(for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: "
+    "c7a5ef56-62d3-4a39-a2cd-0b6b1b8d2c1e - Url: https://fef.msua06.manage.microsoft.com/"
+    "StatelessServiceConfigurationFEService/deviceManagement/exchangeConnectors('x')"
+    '?api-version=2024-01-01 - CustomApiErrorPhrase: ",\r\n  "CustomApiErrorPhrase": "",\r\n  '
+    '"RetryAfter": null,\r\n  "ErrorSourceService": "",\r\n  "HttpHeaders": "{}"\r\n}'
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentence", "operation_id", "activity_id"),
+    [
+        (
+            INTUNE_500,
+            "An internal server error has occurred",
+            "00000000-0000-0000-0000-000000000000",
+            "c7a5ef56-62d3-4a39-a2cd-0b6b1b8d2c1e",
+        ),
+        # The suffix without the wrapper (some Intune answers), and a plain directory sentence.
+        (
+            "Resource not found - Operation ID (for customer support): "
+            "3f2504e0-4f89-11d3-9a0c-0305e82c3301 - Activity ID: "
+            "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d - Url: https://fef/x - CustomApiErrorPhrase: ",
+            "Resource not found",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+            "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
+        ),
+        ("Insufficient privileges to complete the operation.", "", "", ""),
+        # A wrapper without a Message is never shown raw.
+        ('{"_version": 3, "CustomApiErrorPhrase": ""}', None, "", ""),
+        ("{not json", "{not json", "", ""),
+    ],
+)
+def test_both_dialects_read_down_to_a_sentence(
+    raw: str, sentence: str | None, operation_id: str, activity_id: str
+) -> None:
+    text = error_text(raw)
+    expected = raw if sentence == "" else (sentence or "")
+    assert (text.message, text.operation_id, text.activity_id) == (
+        expected,
+        operation_id,
+        activity_id,
+    )

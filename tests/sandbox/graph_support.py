@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +87,36 @@ def assert_graph_error(response: requests.Response, status: int, code: str) -> d
     assert inner["request-id"] == response.headers["request-id"]
     assert inner["client-request-id"] == response.headers["client-request-id"]
     assert inner["date"]
+    return error
+
+
+INTUNE_SUFFIX = re.compile(
+    r" - Operation ID \(for customer support\): (?P<operation>[0-9a-f-]{36})"
+    r" - Activity ID: (?P<activity>[0-9a-f-]{36}) - Url: (?P<url>https://\S+)"
+    r" - CustomApiErrorPhrase: $"
+)
+
+
+def assert_intune_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    """Intune's dialect: `message` is a JSON string of its own wrapper, whose `Message` ends in
+    the Operation ID / Activity ID / Url suffix. Returns the wrapper, with the suffix's parts."""
+    error = assert_graph_error(response, status, code)
+    assert "\r\n" in error["message"]  # Intune pretty-prints its wrapper with CRLF
+    wrapper = json.loads(error["message"])
+    assert wrapper["_version"] == 3
+    assert wrapper["CustomApiErrorPhrase"] == "" and wrapper["RetryAfter"] is None
+    assert wrapper["ErrorSourceService"] == "" and wrapper["HttpHeaders"] == "{}"
+    suffix = INTUNE_SUFFIX.search(wrapper["Message"])
+    assert suffix is not None, wrapper["Message"]
+    assert suffix["operation"] != suffix["activity"]
+    return {**wrapper, "sentence": wrapper["Message"][: suffix.start()], **suffix.groupdict()}
+
+
+def assert_directory_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    """The directory's dialect: a plain sentence in `message`."""
+    error = assert_graph_error(response, status, code)
+    assert not error["message"].lstrip().startswith("{")
+    assert "Operation ID" not in error["message"]
     return error
 
 

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db
 GRAPH = settings.GRAPH_BASE_URL
 EXCHANGE = f"{GRAPH}/deviceManagement/exchangeConnectors"
 CONTROL = f"{settings.SANDBOX_GRAPH_ORIGIN}/_sandbox/faults"
+# The fault token the control endpoint requires (tests set SANDBOX_FAULTS_TOKEN).
+AUTH = {"Authorization": f"Bearer {settings.SANDBOX_FAULTS_TOKEN}"}
 NEW_CONNECTOR = {
     "serverName": "EXCH-NEW01.contoso.local",
     "primarySmtpAddress": "svc-new@contoso.com",
@@ -284,6 +286,7 @@ def test_the_login_host_is_never_faulted() -> None:
 class TestControlEndpoint:
     def test_post_get_delete(self) -> None:
         session = outbound_session()
+        session.headers.update(AUTH)
         created = session.post(
             CONTROL,
             json=[
@@ -310,19 +313,25 @@ class TestControlEndpoint:
         assert session.get(CONTROL).json() == {"value": []}
 
     def test_a_single_rule_object_is_accepted(self) -> None:
-        response = outbound_session().post(CONTROL, json={"path": "/beta/*", "fault": "504"})
+        response = outbound_session().post(
+            CONTROL, json={"path": "/beta/*", "fault": "504"}, headers=AUTH
+        )
         assert response.status_code == 201
         assert faults.rules()[0]["fault"] == "504"
 
     def test_invalid_rules_are_a_graph_bad_request_and_nothing_is_installed(self) -> None:
         response = outbound_session().post(
-            CONTROL, json=[{"path": "/beta/*", "fault": "429"}, {"path": "/beta/*", "fault": "x"}]
+            CONTROL,
+            json=[{"path": "/beta/*", "fault": "429"}, {"path": "/beta/*", "fault": "x"}],
+            headers=AUTH,
         )
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "BadRequest"
         assert "fault" in response.json()["error"]["message"]
         assert faults.rules() == []
-        bad_json = outbound_session().post(CONTROL, data=b"{", headers={"Content-Type": "x"})
+        bad_json = outbound_session().post(
+            CONTROL, data=b"{", headers={"Content-Type": "x", **AUTH}
+        )
         assert bad_json.status_code == 400
 
     def test_also_reachable_under_the_dashboards_sandbox_prefix(self, client: Any) -> None:
@@ -330,9 +339,34 @@ class TestControlEndpoint:
             "/sandbox/_sandbox/faults",
             data=json.dumps({"path": "/beta/*", "fault": "500"}),
             content_type="application/json",
+            headers=AUTH,
         )
         assert response.status_code == 201
-        assert client.get("/sandbox/_sandbox/faults").json()["value"][0]["fault"] == "500"
+        listed = client.get("/sandbox/_sandbox/faults", headers=AUTH).json()["value"]
+        assert listed[0]["fault"] == "500"
+
+    @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic dGVzdA=="])
+    @pytest.mark.parametrize(
+        ("method", "one_rule"), [("get", False), ("post", False), ("delete", False), ("get", True)]
+    )
+    def test_without_the_fault_token_nothing_is_shown_or_changed(
+        self, client: Any, authorization: str | None, method: str, one_rule: bool
+    ) -> None:
+        [rule] = faults.install({"path": "/beta/*", "fault": "503"})
+        url = "/sandbox/_sandbox/faults" + (f"/{rule.id}" if one_rule else "")
+        headers = {"Authorization": authorization} if authorization else {}
+        response = client.generic(
+            method.upper(),
+            url,
+            data=json.dumps({"path": "/beta/*", "fault": "500"}),
+            content_type="application/json",
+            headers=headers,
+        )
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
+        assert "503" not in response.content.decode()  # the rules stay hidden
+        assert [rule["fault"] for rule in faults.rules()] == ["503"]
 
 
 class TestConfiguredRules:

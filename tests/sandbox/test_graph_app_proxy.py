@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from sandbox.models import AppProxyConnector, AuditEvent, ConnectorGroup
-from tests.sandbox.factories import app_proxy_connector, connector_group
+from tests.sandbox.factories import FUTURE_GROUP_TYPE, app_proxy_connector, connector_group
 from tests.sandbox.graph_support import APP_PROXY, Caller, assert_graph_error, caller
 
 pytestmark = pytest.mark.django_db
@@ -165,20 +165,33 @@ def test_move_connector_from_the_group_side_with_the_sandbox_url(admin: Caller) 
     assert admin.get(f"{GROUPS}/{source.id}/members").json()["value"] == []
 
 
-def test_moving_to_a_sync_fabric_group_is_refused(admin: Caller) -> None:
+def test_moving_to_a_group_of_a_later_type_is_refused(admin: Caller) -> None:
     source = connector_group()
-    fabric = connector_group(connector_group_type="syncFabric")
+    later = connector_group(connector_group_type=FUTURE_GROUP_TYPE)
     connector = app_proxy_connector(group=source)
 
     response = admin.post(
         f"{CONNECTORS}/{connector.id}/memberOf/$ref",
-        json={"@odata.id": f"{REAL_GRAPH}/{GROUPS}/{fabric.id}"},
+        json={"@odata.id": f"{REAL_GRAPH}/{GROUPS}/{later.id}"},
     )
 
     error = assert_graph_error(response, 400, "Request_BadRequest")
-    assert "syncFabric" in error["message"]
+    assert FUTURE_GROUP_TYPE in error["message"]
     connector.refresh_from_db()
     assert connector.group_id == source.id
+
+
+@pytest.mark.parametrize("group_type", ["syncFabric", "unknownFutureValue"])
+def test_only_the_documented_group_type_is_accepted(admin: Caller, group_type: str) -> None:
+    """Graph's metadata knows one connectorGroupType: applicationProxy."""
+    response = admin.post(GROUPS, json={"name": "Agents", "connectorGroupType": group_type})
+
+    error = assert_graph_error(response, 400, "Request_BadRequest")
+    assert error["target"] == "connectorGroupType"
+    assert "Valid values: applicationProxy." in error["message"]
+    assert not ConnectorGroup.objects.filter(name="Agents").exists()
+    created = admin.post(GROUPS, json={"name": "Agents", "connectorGroupType": "applicationProxy"})
+    assert created.status_code == 201 and created.json()["connectorGroupType"] == "applicationProxy"
 
 
 @pytest.mark.parametrize(
@@ -264,7 +277,7 @@ def test_update_group_name_and_region_while_empty(admin: Caller) -> None:
 @pytest.mark.parametrize(
     ("body", "target"),
     [
-        ({"connectorGroupType": "syncFabric"}, "connectorGroupType"),
+        ({"connectorGroupType": "applicationProxy"}, "connectorGroupType"),
         ({"isDefault": True}, "isDefault"),
     ],
 )

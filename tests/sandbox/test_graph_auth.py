@@ -17,7 +17,9 @@ from tests.sandbox.graph_support import (
     AUDIT,
     EXCHANGE,
     Caller,
+    assert_directory_error,
     assert_graph_error,
+    assert_intune_error,
     caller,
     logged,
     narrow_caller,
@@ -68,10 +70,20 @@ def test_a_basic_scheme_is_401() -> None:
 
 
 def _denied(response, permission: str) -> None:
-    error = assert_graph_error(response, 403, "Authorization_RequestDenied")
-    assert error["message"].startswith("Insufficient privileges to complete the operation.")
+    """403 in the dialect of the service behind the path: Intune's or the directory's."""
+    if "/beta/deviceManagement/" in response.request.url:
+        wrapper = assert_intune_error(response, 403, "Forbidden")
+        assert wrapper["sentence"].startswith(
+            "Application is not authorized to perform this operation. Application must have "
+            "one of the following scopes: "
+        )
+        message = wrapper["sentence"]
+    else:
+        error = assert_directory_error(response, 403, "Authorization_RequestDenied")
+        assert error["message"].startswith("Insufficient privileges to complete the operation.")
+        message = error["message"]
     # The dashboard reads the first permission named to tell the admin what is missing.
-    assert required_permission(error["message"]) == permission
+    assert required_permission(message) == permission
 
 
 def test_read_only_rights_may_read_exchange_connectors(limited: Caller) -> None:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
@@ -193,3 +194,87 @@ def test_signing_key_is_generated_once_and_kept() -> None:
     verifier, challenge = pkce_pair()
     redeem(authorize(challenge=challenge), verifier)
     assert SigningKey.objects.count() == 1
+
+
+def authorize_url(redirect_uri: str, client_id: str = "any-client") -> str:
+    verifier, challenge = pkce_pair()
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": "openid",
+            "state": "s",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/v2.0/authorize?{query}"
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://attacker.example/auth/callback/",
+        "http://testserver/elsewhere/",
+        "http://testserver:8080/auth/callback/",  # not a loopback host: the port counts
+        "https://testserver/auth/callback/",
+        "http://testserver/auth/callback/#x",
+    ],
+)
+def test_an_unregistered_redirect_uri_is_aadsts50011_and_never_followed(
+    redirect_uri: str,
+) -> None:
+    url = authorize_url(redirect_uri)
+    for response in (Client().get(url), Client().post(url, {"username": ADMIN})):
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert "AADSTS50011" in html and "any-client" in html
+        assert "Location" not in response
+    assert not AuthorizationCode.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["http://localhost:51234/auth/callback/", "http://127.0.0.1/auth/callback/"],
+)
+def test_a_loopback_reply_url_matches_on_any_port_as_in_entra(redirect_uri: str) -> None:
+    response = Client().post(authorize_url(redirect_uri), {"username": ADMIN})
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{redirect_uri}?code=")
+
+
+def test_the_reply_urls_are_a_setting(settings) -> None:
+    settings.SANDBOX_REDIRECT_URIS = ["https://demo.contoso.com/auth/callback/"]
+    allowed = Client().get(authorize_url("https://demo.contoso.com/auth/callback/"))
+    refused = Client().get(authorize_url(REDIRECT_URI))
+    assert allowed.status_code == 200  # the sign-in page (no user chosen yet)
+    assert refused.status_code == 400 and "AADSTS50011" in refused.content.decode()
+
+
+def logout(post_logout_redirect_uri: str | None) -> Any:
+    url = f"/sandbox/{settings.ENTRA_TENANT_ID}/oauth2/v2.0/logout"
+    query = {"post_logout_redirect_uri": post_logout_redirect_uri}
+    return Client().get(url, query if post_logout_redirect_uri is not None else {})
+
+
+def test_logout_sends_the_browser_only_to_a_registered_reply_url() -> None:
+    assert logout("http://testserver/auth/sign-in/")["Location"] == (
+        "http://testserver/auth/sign-in/"
+    )
+    refused = logout("https://attacker.example/phish")
+    assert refused.status_code == 400 and "Location" not in refused
+    assert "AADSTS50011" in refused.content.decode()
+    signed_out = logout(None)
+    assert signed_out.status_code == 200 and "Location" not in signed_out
+
+
+def test_the_sign_in_form_keeps_csrf_protection() -> None:
+    """The browser posts the chosen user: a post from another site without the token fails."""
+    url = authorize_url(REDIRECT_URI)
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(url, {"username": ADMIN}).status_code == 403
+    page = browser.get(url)
+    token = page.content.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    chosen = browser.post(url, {"username": ADMIN, "csrfmiddlewaretoken": token})
+    assert chosen.status_code == 302 and "code=" in chosen["Location"]

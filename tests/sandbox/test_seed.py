@@ -101,13 +101,14 @@ def test_app_proxy_groups_regions_and_membership() -> None:
     seed()
     groups = list(ConnectorGroup.objects.all())
     app_proxy = [g for g in groups if g.connector_group_type == "applicationProxy"]
-    assert {g.region for g in app_proxy} == REGIONS
+    assert {g.region for g in app_proxy} == {*REGIONS, ""}
     assert [g.name for g in groups if g.is_default] == ["Default"]
     member_counts = {g.name: g.members.count() for g in app_proxy}
     assert 0 in member_counts.values()  # an empty group
     assert 1 in member_counts.values()  # a group with a single connector
     assert sum(1 for count in member_counts.values() if count >= 2) >= 2
-    assert any(g.connector_group_type == "syncFabric" for g in groups)
+    assert {g.connector_group_type for g in groups} == {"applicationProxy"}  # documented only
+    assert any(not g.region for g in groups)  # a group with no region (null in Graph)
     connectors = list(AppProxyConnector.objects.all())
     assert {c.status for c in connectors} == {"active", "inactive"}
     assert {c.version for c in connectors} >= {"1.5.3437.0"}

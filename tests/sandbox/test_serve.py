@@ -111,6 +111,34 @@ def test_a_port_in_use_is_a_clear_error(
         running.stop()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_restart_rebinds_its_port_at_once(sandbox_certificate_dir: Path) -> None:
+    """The server closes each answered connection first, leaving it in TIME_WAIT for a minute:
+    without SO_REUSEADDR the next bind of that port would fail ("Address already in use")."""
+    first = server.start(certificate_dir=sandbox_certificate_dir)
+    port = first.port
+    try:
+        for _ in range(3):
+            answered = requests.get(
+                f"{first.authority()}/v2.0/.well-known/openid-configuration",
+                headers={"Connection": "close"},
+                verify=str(first.ca_file),
+            )
+            assert answered.status_code == 200
+    finally:
+        first.stop()
+    second = server.start(port=port, certificate_dir=sandbox_certificate_dir)
+    try:
+        assert second.port == port
+        again = requests.get(
+            f"{second.authority()}/v2.0/.well-known/openid-configuration",
+            verify=str(second.ca_file),
+        )
+        assert again.status_code == 200
+    finally:
+        second.stop()
+
+
 def test_openid_configuration_and_jwks_over_tls(
     sandbox_server: server.RunningSandbox,
 ) -> None:
@@ -209,8 +237,10 @@ class TestFaultsOverSockets:
     ) -> None:
         ca = str(sandbox_server.ca_file)
         control = f"{sandbox_server.origin}/_sandbox/faults"
+        auth = {"Authorization": f"Bearer {settings.SANDBOX_FAULTS_TOKEN}"}
         created = requests.post(
             control,
+            headers=auth,
             json=[
                 {"path": "/beta/*", "fault": "429", "retry_after": 2, "times": 1},
                 {"path": "/beta/*", "fault": "malformed", "times": 1},
@@ -230,5 +260,6 @@ class TestFaultsOverSockets:
         assert malformed.status_code == 200
         with pytest.raises(requests.JSONDecodeError):
             malformed.json()
-        hits = [rule["hits"] for rule in requests.get(control, verify=ca).json()["value"]]
+        listed = requests.get(control, headers=auth, verify=ca).json()["value"]
+        hits = [rule["hits"] for rule in listed]
         assert hits == [1, 1]

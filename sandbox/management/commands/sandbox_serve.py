@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sandbox import faults, server
+from sandbox import fault_views, faults, server
 
 
 class Command(BaseCommand):
@@ -37,6 +37,8 @@ class Command(BaseCommand):
             f"  Graph base URL:  {sandbox.graph_base_url}",
             f"  CA to trust:     {sandbox.ca_file}",
             f"  Fault rules:     {sandbox.origin}/_sandbox/faults ({len(rules)} installed)",
+            f"  Fault token:     {fault_views.faults_token()}"
+            "  (send it as 'Authorization: Bearer <token>')",
             "",
             "Point a dashboard at it:",
             "  export ENTRA_CLIENT_ID=sandbox-dashboard",
