@@ -276,6 +276,7 @@ def test_a_move_from_a_stale_dialog_is_refused_and_nothing_is_sent(
     The second's dialog still says Default: under the connector's lock the service reads Graph's
     memberOf, refuses, and sends nothing."""
     fields = form_fields(admin_client.get(move_url(connector)).content.decode())
+    fields["region_change"] = "on"  # East serves Europe, Default has no region: confirmed
     first = admin_client.post(move_url(connector), {**fields, "group": groups["east"].id})
     assert first.status_code == 302
     forget_graph_calls()
