@@ -71,12 +71,6 @@ class AuditFilterForm(forms.Form):
         )
 
 
-class AuditPageForm(AuditFilterForm):
-    """The audit page's filters and its page number (the API pages with `page`/`page_size`)."""
-
-    page = page_field(widget=forms.HiddenInput)
-
-
 class IntuneFilterForm(forms.Form):
     """Filters for Intune's audit events; the dropdowns offer what Graph says exists."""
 

@@ -23,10 +23,6 @@ PAGE_CASES = [
     *[("/audit/", "date_to", value) for value in OUT_OF_RANGE_DATES],
     *[("/audit/", "date_from", value) for value in OUT_OF_RANGE_DATES],
     ("/audit/", "date_from", "2026-13-45"),
-    ("/audit/", "page", "100001"),
-    ("/audit/", "page", "99999999999999999999999"),
-    ("/audit/", "page", "0"),
-    ("/audit/", "page", "two"),
     ("/audit/", "sort", "password"),
     ("/audit/", "outcome", "maybe"),
     ("/audit/", "format", "xml"),
@@ -50,7 +46,6 @@ PAGE_CASES = [
 API_CASES = [
     *[("/api/v1/audit/", "date_to", value) for value in OUT_OF_RANGE_DATES],
     ("/api/v1/audit/", "date_from", "9999-12-31"),
-    ("/api/v1/audit/", "page", "99999999999999999999999"),
     ("/api/v1/audit/", "page", "0"),
     ("/api/v1/audit/", "page_size", "1000"),
     ("/api/v1/audit/", "sort", "password"),
@@ -120,6 +115,15 @@ def test_the_api_answers_a_bad_query_value_with_a_400_naming_the_field(
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert field in response.json()["extra"]["fields"]
+
+
+@pytest.mark.parametrize("value", ["100001", "99999999999999999999999", "0", "two", "-1"])
+def test_the_audit_logs_own_paging_never_answers_a_500(reader: Client, value: str) -> None:
+    """The audit log pages by number up to its first 10,000 actions, then by cursor
+    (audit/paging.py): a page past the last is the last one on the page, a 404 or 400 on the
+    API — never a 500."""
+    assert reader.get("/audit/", {"page": value}).status_code == 200
+    assert reader.get("/api/v1/audit/", {"page": value}).status_code in {400, 404}
 
 
 def test_a_date_at_the_edge_of_the_range_is_accepted(reader: Client) -> None:
