@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -206,9 +207,14 @@ def tenants_refresh(
         outcomes = [_read_one(t.tenant_id, graph_for_tenant, now) for t in tenants]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-refresh") as pool:
-            outcomes = list(
-                pool.map(lambda t: _in_worker(t.tenant_id, graph_for_tenant, now), tenants)
-            )
+            # Each worker runs in a copy of this context: the request's Graph deadline holds
+            # there too, so the whole refresh ends within it (a tenant not read by then fails
+            # on its own, with the timeout).
+            futures = [
+                pool.submit(copy_context().run, _in_worker, t.tenant_id, graph_for_tenant, now)
+                for t in tenants
+            ]
+            outcomes = [future.result() for future in futures]
     by_id = {tenant.tenant_id: tenant for tenant in tenants}
     for outcome in outcomes:
         _store(by_id[outcome.tenant_id], outcome, now)
