@@ -3,11 +3,11 @@ health refresh that fans out across tenants (bounded concurrency, each tenant on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -19,6 +19,7 @@ from django.utils import timezone
 from graph.batch import BatchRequest
 from graph.client import GraphClient
 from graph.datetimes import parse_graph_datetime
+from graph.deadline import Deadline, current_deadline, graph_deadline
 from graph.errors import GraphAuthError, GraphError
 from kernel import identity
 from tenants.errors import TenantNotFound
@@ -182,9 +183,13 @@ def _health(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime) -> 
         return tenant_health_read(graph=graph, now=now, app_proxy=False)
 
 
-def _in_worker(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime) -> RefreshOutcome:
+def _in_worker(
+    tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime, deadline: Deadline | None
+) -> RefreshOutcome:
+    within = graph_deadline(deadline.remaining()) if deadline else contextlib.nullcontext()
     try:
-        return _read_one(tenant_id, graph_for_tenant, now)
+        with within:
+            return _read_one(tenant_id, graph_for_tenant, now)
     finally:
         connections.close_all()  # the worker thread's own connections
 
@@ -207,11 +212,11 @@ def tenants_refresh(
         outcomes = [_read_one(t.tenant_id, graph_for_tenant, now) for t in tenants]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-refresh") as pool:
-            # Each worker runs in a copy of this context: the request's Graph deadline holds
-            # there too, so the whole refresh ends within it (a tenant not read by then fails
-            # on its own, with the timeout).
+            # The request's Graph deadline holds in the workers too, so the whole refresh ends
+            # within it (a tenant not read by then fails on its own, with the timeout).
+            deadline = current_deadline()
             futures = [
-                pool.submit(copy_context().run, _in_worker, t.tenant_id, graph_for_tenant, now)
+                pool.submit(_in_worker, t.tenant_id, graph_for_tenant, now, deadline)
                 for t in tenants
             ]
             outcomes = [future.result() for future in futures]

@@ -108,3 +108,27 @@ def test_a_concurrent_refresh_gives_the_same_snapshots(partner: None, settings) 
     assert client.post("/tenants/health/refresh/").status_code == 302
     assert snapshot(HOME).ok and snapshot(HOME).exchange_total == counts_in(HOME)[0]
     assert snapshot(FABRIKAM).ok and not snapshot(NORTHWIND).ok and not snapshot(WOODGROVE).ok
+
+
+def test_the_workers_share_the_requests_graph_deadline(technician: Client) -> None:
+    """Each tenant's read runs in a worker thread under the deadline of the request that asked."""
+    from graph.deadline import current_deadline, graph_deadline
+    from graph.errors import GraphTimeout
+    from tenants import services
+    from tenants.models import ManagedTenant
+
+    seen = []
+
+    def graph_for_tenant(tenant_id: str, scopes: object) -> object:
+        seen.append(current_deadline())
+        raise GraphTimeout("Graph did not answer before the request's deadline.")
+
+    tenants = list(ManagedTenant.objects.all())
+    with graph_deadline(7) as deadline:
+        outcomes = services.tenants_refresh(
+            tenants=tenants, graph_for_tenant=graph_for_tenant, concurrency=4
+        )
+    assert len(seen) == len(tenants) == 4
+    assert all(abs(found.expires_at - deadline.expires_at) < 0.5 for found in seen)
+    assert all(outcome.health is None and "deadline" in outcome.error for outcome in outcomes)
+    assert TenantSnapshot.objects.filter(ok=False).count() == 4
