@@ -23,4 +23,5 @@ SANDBOX_REDIRECT_URIS = [  # noqa: F405
     *SANDBOX_REDIRECT_URIS,  # noqa: F405
     "http://testserver/auth/callback/",
     "http://testserver/auth/sign-in/",
+    "http://testserver/watch/callback/",
 ]

@@ -1,0 +1,14 @@
+"""The watch app: Celery tasks, the watch's credentials, heartbeats and task runs."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class WatchConfig(AppConfig):
+    name = "watch"
+    verbose_name = "Watch"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from watch import checks, signals  # noqa: F401  (registers checks and worker signals)
