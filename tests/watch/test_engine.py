@@ -1,0 +1,76 @@
+"""The engine with a real worker and beat: schedules in the database, runs recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from tests.watch.conftest import Schedule, wait_for
+from watch.models import RunStatus, TaskRun, WorkerHeartbeat
+from watch.runs import finish_run, start_run
+
+
+def test_beat_sends_the_heartbeat_on_schedule_and_a_worker_stores_each_run(
+    worker: Any, beat: Callable[[Schedule], None]
+) -> None:
+    beat({"watch heartbeat": {"task": "watch.heartbeat", "schedule": 1.0}})
+
+    done = TaskRun.objects.filter(schedule="watch heartbeat", status=RunStatus.SUCCEEDED)
+    runs = wait_for(lambda: list(done) if done.count() >= 2 else None, what="two heartbeats")
+    # Celery's test worker names its tasks' requests after the host part of its node name.
+    (hostname,) = {run.worker for run in runs}
+    assert hostname and hostname in worker.hostname
+    assert runs[0].result == {"worker": hostname, "pid": runs[0].result["pid"]}
+    assert WorkerHeartbeat.objects.get(hostname=hostname).last_beat_at is not None
+    # The schedule lives in the database (django-celery-beat), written there by beat.
+    schedule = PeriodicTask.objects.get(name="watch heartbeat")
+    assert schedule.task == "watch.heartbeat"
+    assert (schedule.interval.every, schedule.interval.period) == (1, "seconds")
+
+
+def test_a_schedule_changed_in_the_database_is_what_beat_follows(
+    worker: Any, beat: Callable[[Schedule], None]
+) -> None:
+    beat({"watch heartbeat": {"task": "watch.heartbeat", "schedule": 3600.0}})
+    wait_for(lambda: PeriodicTask.objects.filter(name="watch heartbeat").exists(), what="row")
+    # Every hour, as configured: the first run is an hour away, so nothing runs yet.
+    assert not TaskRun.objects.filter(schedule="watch heartbeat").exists()
+
+    every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period="seconds")
+    PeriodicTask.objects.create(
+        name="heartbeat every second", task="watch.heartbeat", interval=every_second
+    )
+    run = wait_for(
+        lambda: TaskRun.objects.filter(schedule="heartbeat every second").first(),
+        what="a run of the schedule added at run time",
+    )
+    assert run.status in {RunStatus.RUNNING, RunStatus.SUCCEEDED}
+
+
+def test_watch_run_sends_the_task_to_a_worker_and_prints_its_result(
+    worker: Any, transactional_db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("watch_run", "heartbeat", "--wait", "15")
+
+    out = capsys.readouterr().out
+    assert "Sent watch.heartbeat" in out
+    run = TaskRun.objects.get(task_id=out.split("task id ")[1].split(")")[0])
+    assert run.worker in worker.hostname
+    assert f"watch.heartbeat succeeded on {run.worker}" in out
+
+
+@pytest.mark.django_db
+def test_a_task_delivered_again_updates_its_own_run() -> None:
+    """acks_late: a task whose worker died is delivered again with the same id."""
+    first = start_run(task_id="t-1", task_name="watch.heartbeat", schedule="", worker="a")
+    again = start_run(task_id="t-1", task_name="watch.heartbeat", schedule="", worker="b")
+    finish_run(again, result={"ok": True})
+
+    assert TaskRun.objects.count() == 1
+    stored = TaskRun.objects.get()
+    assert stored.pk == first.pk
+    assert (stored.attempts, stored.worker, stored.status) == (2, "b", RunStatus.SUCCEEDED)
