@@ -6,14 +6,15 @@ import json
 import time
 from typing import Any
 
-from celery import current_app
+from celery import Task
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from watch import tasks
 from watch.models import RunStatus, TaskRun
 
-TASKS = {
-    "heartbeat": "watch.heartbeat",
-    "check_credentials": "watch.check_credentials",
+TASKS: dict[str, Task] = {
+    "heartbeat": tasks.heartbeat,
+    "check_credentials": tasks.check_credentials,
 }
 
 
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        task = current_app.tasks[TASKS[options["task"]]]
+        task = TASKS[options["task"]]
         if options["here"]:
             outcome = task.apply(throw=False)
             run = TaskRun.objects.filter(task_id=outcome.id).first()
