@@ -127,7 +127,7 @@ def test_pages_carry_a_strict_content_security_policy(admin_client: Client) -> N
 def test_healthz_answers_without_sign_in() -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
 
 
 def test_healthz_is_503_when_the_database_is_down() -> None:
