@@ -244,7 +244,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Redis is the broker when REDIS_URL is set (several workers on several hosts); without it,
 # kombu's filesystem transport in DATA_DIR/broker/ (one host: development, demos, tests).
 WATCH_BROKER_DIR = DATA_DIR / "broker"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost/"
 # The longest a watch task may run: the worker kills it after this (soft limit 30 s before).
 WATCH_TASK_TIME_LIMIT_SECONDS = int(os.environ.get("WATCH_TASK_TIME_LIMIT_SECONDS", "600"))
 # Redis: an unacknowledged task goes back to the queue after this long (a worker that died

@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "ENTRA_CLIENT_SECRET": "s3cret",
     "ENTRA_TENANT_ID": "contoso.onmicrosoft.com",
     "ALLOWED_HOSTS": "dashboard.contoso.com",
+    "WATCH_ENCRYPTION_KEYS": "bvFHyaBzdwTVZ4tkjVNtqhnBrrW7lvgvSF9dIT4hwEA=",
 }
 
 

@@ -65,13 +65,20 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     wanted = _broker(tmp_path_factory.mktemp("watch"))
     saved = {key: conf[key] for key in [*wanted, "beat_schedule"]}
     conf.update(wanted)
-    current_app._pool = None  # connections to the earlier broker are not reused
+    forget_broker()
     with current_app.connection_for_write() as connection:
         # What an earlier run's beat sent and no worker took (Redis keeps it).
         connection.default_channel.queue_purge(QUEUE)
     yield wanted
     conf.update(saved)
+    forget_broker()
+
+
+def forget_broker() -> None:
+    """Drop what the app built from the earlier settings: its connections to the broker and its
+    queues (app.amqp, built once, routes every task to the default queue it knew)."""
     current_app._pool = None
+    current_app.__dict__.pop("amqp", None)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from tests.watch.conftest import QUEUE
+from tests.watch.conftest import QUEUE, forget_broker
 from watch.models import RunStatus, TaskRun, WorkerHeartbeat
 
 
@@ -24,10 +24,10 @@ def broker_down() -> Iterator[None]:
     saved = conf.broker_url, conf.broker_transport_options
     conf.broker_url = "redis://127.0.0.1:1/0"
     conf.broker_transport_options = {"socket_connect_timeout": 1}
-    current_app._pool = None
+    forget_broker()
     yield
     conf.broker_url, conf.broker_transport_options = saved
-    current_app._pool = None
+    forget_broker()
 
 
 @pytest.mark.django_db
