@@ -9,15 +9,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from requests import PreparedRequest, Response
+from requests.adapters import BaseAdapter
 
 from audit.models import AuditEntry, Channel
 from connectors.services import exchange_connector_sync
-from graph.errors import GraphAuthError
+from graph.errors import GraphAuthError, GraphUnavailable
+from graph.outbound import outbound_session
 from sandbox.models import Consent, RefreshToken
 from tests.conftest import ADMIN, READER
 from tests.sandbox.factories import exchange_connector
@@ -179,3 +183,29 @@ def test_the_browser_session_keeps_its_own_sign_in(watch_on: Client) -> None:
     seeded = exchange_connector()
     page = watch_on.get("/exchange-connectors/")
     assert page.status_code == 200 and seeded.server_name in page.content.decode()
+
+
+class _Unreachable(BaseAdapter):
+    """The identity provider's host refuses connections."""
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        raise requests.ConnectionError("[Errno 111] Connection refused", request=request)
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_unreachable_identity_provider_leaves_the_credentials_active(watch_on: Client) -> None:
+    session = outbound_session()
+    prefix = f"{settings.SANDBOX_LOGIN_ORIGIN}/"
+    working = session.adapters[prefix]
+    session.mount(prefix, _Unreachable())
+    try:
+        with pytest.raises(GraphUnavailable, match="could not be reached"):
+            credentials.check(via="test")
+    finally:
+        session.mount(prefix, working)
+
+    assert WatchCredential.objects.get().status == CredentialStatus.ACTIVE
+    assert not AuditEntry.objects.filter(action="watchCredential.needsSignIn").exists()
+    assert credentials.check(via="test")["status"] == CredentialStatus.ACTIVE
