@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Set up and run Connector Dashboard on a development machine: `python3 dev.py serve|test`.
+"""Set up and run Connector Dashboard on a development machine: `python3 dev.py serve|test|manage`.
 
 Needs only Python 3.11+. Creates `.venv/`, installs the project with its dev extras (again only
 when pyproject.toml changed), then serves the dashboard on the sandbox tenant or runs the suite.
@@ -133,14 +133,24 @@ def stop(children: list[subprocess.Popen[bytes]], timeout: float = 15) -> None:
                 os.killpg(child.pid, signal.SIGTERM)
 
 
+def manage(extra: list[str]) -> None:
+    """A management command against the development database, as `serve` runs (DEBUG=1)."""
+    env = {**os.environ}
+    env.setdefault("DEBUG", "1")
+    run(PYTHON, "manage.py", *extra, env=env)
+
+
 def test(extra: list[str]) -> None:
     run(PYTHON, "-m", "pytest", *extra)
 
 
 def main() -> None:
-    commands = {"serve": serve, "test": test}
+    commands = {"serve": serve, "test": test, "manage": manage}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
-        sys.exit("usage: python3 dev.py serve [address:port] | test [pytest arguments]")
+        sys.exit(
+            "usage: python3 dev.py serve [address:port] | test [pytest arguments]"
+            " | manage <command> [arguments]"
+        )
     ensure_environment()
     commands[sys.argv[1]](sys.argv[2:])
 

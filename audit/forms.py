@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from audit.models import Outcome
+from audit.models import Action, Outcome, TargetType
 from audit.selectors import DEFAULT_SORT, SORTS, AuditFilters, IntuneFilters
 
 SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
@@ -27,17 +27,13 @@ class AuditFilterForm(forms.Form):
         max_length=255,
         widget=forms.TextInput(attrs={"list": "audit-actors", "placeholder": "UPN"}),
     )
-    action = forms.CharField(
-        label="Action",
-        required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"list": "audit-actions"}),
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *Action.choices]
     )
-    target_type = forms.CharField(
+    target_type = forms.ChoiceField(
         label="Target type",
         required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"list": "audit-target-types"}),
+        choices=[("", "Any target type"), *TargetType.choices],
     )
     target_id = forms.CharField(label="Target id", required=False, max_length=255)
     outcome = forms.ChoiceField(
@@ -105,9 +101,9 @@ class IntuneFilterForm(forms.Form):
     ) -> None:
         super().__init__(data)
         self.fields["category"].choices = [("", "Any category")] + [(c, c) for c in categories]
-        self.fields["activity_type"].choices = [("", "Any activity type")] + [
-            (a, a) for a in activity_types
-        ]
+        # Graph lists activity types per category: without one there is nothing to offer yet.
+        empty = "Any activity type" if activity_types else "Choose a category first"
+        self.fields["activity_type"].choices = [("", empty)] + [(a, a) for a in activity_types]
         self.next_link_allowed = next_link_allowed
 
     def clean_next(self) -> str:

@@ -60,11 +60,7 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     if not request.htmx:
         # The filter suggestions live outside the results region htmx swaps.
-        context |= {
-            "actors": audit_distinct_values(field="actor_upn"),
-            "actions": audit_distinct_values(field="action"),
-            "target_types": audit_distinct_values(field="target_type"),
-        }
+        context |= {"actors": audit_distinct_values(field="actor_upn")}
     if valid:
         sort = form.cleaned_data.get("sort") or DEFAULT_SORT
         page = Paginator(audit_action_list(filters=form.filters()), PAGE_SIZE).get_page(

@@ -19,6 +19,7 @@ from connectors.enums import (
     ExchangeConnectorType,
     ExchangeSyncType,
     choosable,
+    label_for,
 )
 from connectors.health import Health
 from connectors.records import (
@@ -397,7 +398,11 @@ class ConnectorMoveForm(ReasonForm):
     forged group id is a field error before anything is sent to Graph.
     """
 
-    group = forms.ChoiceField(label="Move to group")
+    group = forms.ChoiceField(
+        label="Move to group", error_messages={"required": "Choose the group to move it to."}
+    )
+    # Asked only once the chosen group turns out to serve another region (see `clean`).
+    region_change = forms.BooleanField(required=False, label="Yes, move it to another region")
     offer = forms.CharField(widget=forms.HiddenInput)
     # The list's query string the dialog was opened from, to show that list again afterwards.
     back = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
@@ -408,10 +413,14 @@ class ConnectorMoveForm(ReasonForm):
         self.connector_id = connector_id
         self.offer = self._load_offer()
         current = (self.offer.get("from") or {}).get("id")
+        # No group is chosen for the admin: a Move clicked at once asks for one.
         self.fields["group"].choices = [
-            (group["id"], group["name"])
-            for group in self.offer.get("to", [])
-            if group["id"] != current
+            ("", "Choose a group…"),
+            *(
+                (group["id"], f"{group['name']} ({_region_label(group)})")
+                for group in self.offer.get("to", [])
+                if group["id"] != current
+            ),
         ]
 
     @staticmethod
@@ -448,7 +457,23 @@ class ConnectorMoveForm(ReasonForm):
                 "This form does not belong to this connector or has expired. Open it again.",
                 code="bad_offer",
             )
+        if cleaned.get("group") and not cleaned.get("region_change") and self.changes_region:
+            source, target = self.from_group, self.to_group
+            assert source is not None  # changes_region needs a group to leave
+            self.add_error(
+                "region_change",
+                f"{target.display_name} {_serves(target)}; {source.display_name} "
+                f"{_serves(source)}. The applications it serves would then reach it through "
+                f"another region. Tick to confirm.",
+            )
         return cleaned
+
+    @property
+    def changes_region(self) -> bool:
+        """Whether the chosen group serves another region than the one the connector leaves."""
+        source = self.from_group
+        chosen = self.cleaned_data.get("group") if hasattr(self, "cleaned_data") else None
+        return bool(source and chosen and self.to_group.region != source.region)
 
     @property
     def connector(self) -> AppProxyConnector:
@@ -467,6 +492,16 @@ class ConnectorMoveForm(ReasonForm):
     @property
     def remaining_active(self) -> int | None:
         return self.offer.get("remaining_active")
+
+
+def _serves(group: ConnectorGroup) -> str:
+    return f"serves {group.region_label}" if group.region else "has no region set"
+
+
+def _region_label(group: dict[str, Any]) -> str:
+    return (
+        label_for(ConnectorGroupRegion, group.get("region")) if group.get("region") else "no region"
+    )
 
 
 def _group_dict(group: ConnectorGroup) -> dict[str, Any]:

@@ -30,7 +30,10 @@ class ExchangeConnectorRow:
 
     @classmethod
     def of(cls, connector: ExchangeConnector, now: datetime) -> ExchangeConnectorRow:
-        return cls(connector=connector, health=health_for(connector.last_sync, now))
+        return cls(
+            connector=connector,
+            health=health_for(status=connector.status, last_sync=connector.last_sync, now=now),
+        )
 
 
 EXCHANGE_SORT_KEYS: dict[str, Callable[[ExchangeConnectorRow], Any]] = {
@@ -141,8 +144,12 @@ class SyncState:
         return self.progress == SyncProgress.REFUSED
 
     @property
-    def timeout_minutes(self) -> int:
-        return max(1, self.timeout_seconds // 60)
+    def timeout_text(self) -> str:
+        """The wait as set, in words: "15 seconds", "1 minute", "90 seconds", "2 minutes"."""
+        minutes, seconds = divmod(self.timeout_seconds, 60)
+        if seconds or not minutes:
+            return f"{self.timeout_seconds} second{'' if self.timeout_seconds == 1 else 's'}"
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def exchange_connector_sync_state(

@@ -17,17 +17,33 @@ import msal
 import requests
 
 
+class TrustingSession(requests.Session):
+    """A session that sends `verify` with every request: requests lets REQUESTS_CA_BUNDLE
+    override a session's own `verify`, but never a request's."""
+
+    def __init__(self, verify: bool | str) -> None:
+        super().__init__()
+        self.ca_bundle = verify
+
+    def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("verify", self.ca_bundle)
+        return super().request(*args, **kwargs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dashboard", default="http://127.0.0.1:8000")
     parser.add_argument("--authority", required=True)
     parser.add_argument("--client-id", required=True, help="this script's public client id")
     parser.add_argument("--api-client-id", required=True, help="the dashboard's client id")
-    parser.add_argument("--ca-bundle", default=True, help="a CA file to trust for sign-in")
+    parser.add_argument("--ca-bundle", default=True, help="a CA file to trust (sign-in, API)")
     args = parser.parse_args()
 
     app = msal.PublicClientApplication(
-        args.client_id, authority=args.authority, verify=args.ca_bundle, instance_discovery=False
+        args.client_id,
+        authority=args.authority,
+        http_client=TrustingSession(args.ca_bundle),
+        instance_discovery=False,
     )
     flow = app.initiate_device_flow(scopes=[f"api://{args.api_client_id}/access_as_user"])
     if "user_code" not in flow:
@@ -37,7 +53,7 @@ def main() -> int:
     if "access_token" not in token:
         sys.exit(f"Sign-in failed: {token.get('error_description')}")
 
-    api = requests.Session()
+    api = TrustingSession(args.ca_bundle)
     api.headers["Authorization"] = f"Bearer {token['access_token']}"
     base = f"{args.dashboard}/api/v1/exchange-connectors"
     ids, page = [], 1

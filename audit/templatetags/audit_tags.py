@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django import template
@@ -25,13 +26,32 @@ def audit_history_url(target_type: str, target_id: str) -> str:
     return build_history_url(target_type=target_type, target_id=target_id)
 
 
+# Graph's field names an admin reads differently from a plain split of the camelCase.
+FIELD_LABELS = {"memberOf": "Group", "smtp": "SMTP"}
+
+
+@register.filter
+def audit_field(name: str) -> str:
+    """A Graph field name in words: `exchangeOrganization` → "Exchange organization"."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).split()
+    text = " ".join(FIELD_LABELS.get(word.lower(), word.lower()) for word in words)
+    return text[:1].upper() + text[1:]
+
+
 @register.filter
 def audit_value(value: Any) -> str:
-    """A before/after value as an admin reads it: strings bare, absent as an em dash."""
-    if value is None or value == "":
+    """A before/after value as an admin reads it: strings bare, absent as an em dash, an object
+    (a group) by its name, a list by its items' names."""
+    if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, str):
         return value
+    if isinstance(value, dict) and (value.get("name") or value.get("displayName")):
+        return str(value.get("name") or value.get("displayName"))
+    if isinstance(value, list):
+        return ", ".join(audit_value(item) for item in value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -43,11 +63,13 @@ def change_summary(entry: AuditEntry) -> str:
     parts = []
     for name in names[:SUMMARY_FIELDS]:
         if name in before and name in after:
-            parts.append(f"{name}: {audit_value(before[name])} → {audit_value(after[name])}")
+            parts.append(
+                f"{audit_field(name)}: {audit_value(before[name])} → {audit_value(after[name])}"
+            )
         elif name in after:
-            parts.append(f"{name}: {audit_value(after[name])}")
+            parts.append(f"{audit_field(name)}: {audit_value(after[name])}")
         else:
-            parts.append(f"{name}: {audit_value(before[name])} (removed)")
+            parts.append(f"{audit_field(name)}: {audit_value(before[name])} (removed)")
     if len(names) > SUMMARY_FIELDS:
         parts.append(f"+{len(names) - SUMMARY_FIELDS} more")
     return "; ".join(parts)

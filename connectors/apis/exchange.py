@@ -16,6 +16,7 @@ from connectors import selectors, services
 from connectors.apis.common import actor_for, update_input_serializer, validated_update
 from connectors.enums import ExchangeSyncType
 from connectors.forms import ExchangeConnectorFilterForm, ExchangeConnectorForm
+from connectors.health import RULE
 from kernel.api.forms import query_parameters, serializer_for_form, validated
 from kernel.api.paging import PageQuerySerializer, page_serializer, paged
 from kernel.api.permissions import IsAdmin, IsOperator, IsReader
@@ -38,7 +39,7 @@ class ExchangeConnectorOutputSerializer(serializers.Serializer):
     exchangeAlias = serializers.CharField(source="connector.exchange_alias")  # noqa: N815
     exchangeOrganization = serializers.CharField(source="connector.exchange_organization")  # noqa: N815
     health = serializers.CharField(
-        help_text="healthy, warning (last sync over 1 day), unhealthy (3 days or more) or never"
+        help_text=f"healthy, warning, unhealthy or never (synced). {RULE}"
     )
 
 

@@ -27,6 +27,8 @@ from kernel.graph_clients import graph_for
 from kernel.htmx import HtmxHttpRequest, form_error_status, targets
 
 TEMPLATE = "connectors/edit.html"
+# The fields only the review step shows.
+REVIEW_FIELDS = {"reason", "confirm_override"}
 
 
 class Load(Protocol):
@@ -80,7 +82,10 @@ def reviewed_edit(request: HtmxHttpRequest, flow: EditFlow, **ids: str) -> HttpR
     form = flow.form_class(request.POST, object_id=object_id)
     invalid = form_error_status(request)
     if not form.is_valid():
-        return _render(request, flow, "form", form, object_id, inline, status=invalid)
+        # A reason too long (or the like) at the save step is shown where it was typed.
+        at_review = request.POST.get("step") == "save" and set(form.errors) <= REVIEW_FIELDS
+        step = "review" if at_review else "form"
+        return _render(request, flow, step, form, object_id, inline, status=invalid)
     if not form.changes():
         form.add_error(None, "Nothing changed: edit a value first.")
         return _render(request, flow, "form", form, object_id, inline, status=invalid)
@@ -102,7 +107,8 @@ def reviewed_edit(request: HtmxHttpRequest, flow: EditFlow, **ids: str) -> HttpR
         # Deliberately inline: the conflict is a step of the edit (both versions side by side),
         # not a fault; every other refusal and Graph fault takes the one fault path.
         return _render_conflict(request, flow, form, conflict, object_id, inline)
-    messages.success(request, f"Saved {updated.display_name}: " + ", ".join(form.changes()) + ".")
+    fields = ", ".join(str(form.fields[name].label or name) for name in form.changes())
+    messages.success(request, f"Saved {updated.display_name}: {fields}.")
     if inline and flow.saved_row:
         return flow.saved_row(request, updated)
     return redirect(f"{flow.namespace}:detail", object_id)
@@ -131,7 +137,12 @@ def _render(
         "edit_url": reverse(f"{flow.namespace}:edit", args=[object_id]),
         "inline": inline,
         "colspan": flow.colspan,
-        "changes": form.changes() if form.is_bound and hasattr(form, "cleaned_data") else {},
+        "changes": [
+            {"name": name, "label": form.fields[name].label or name, "old": old, "new": new}
+            for name, (old, new) in (
+                form.changes() if form.is_bound and hasattr(form, "cleaned_data") else {}
+            ).items()
+        ],
         "reported_fields": form.REPORTED_BY_CONNECTOR,
         "reason_required": settings.AUDIT_REQUIRE_REASON,
         **(extra or {}),

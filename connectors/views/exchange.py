@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -116,15 +118,7 @@ def exchange_connector_detail(request: HtmxHttpRequest, connector_id: str) -> Ht
     row = selectors.ExchangeConnectorRow.of(connector, now)
     if targets(request, f"row-{connector_id}"):  # an inline editor's Cancel: the row again
         return render(request, f"{LIST}#row", {"row": row})
-    syncs = list(
-        audit_action_list(
-            filters=AuditFilters(
-                target_type=TargetType.EXCHANGE_CONNECTOR,
-                target_id=connector_id,
-                action=Action.EXCHANGE_CONNECTOR_SYNC,
-            )
-        )[:10]
-    )
+    syncs = _sync_requests(connector_id)
     requested = next((entry for entry in syncs if entry.shown_outcome == Outcome.SUCCEEDED), None)
     sync = (
         selectors.exchange_connector_sync_state(
@@ -144,19 +138,34 @@ def exchange_connector_detail(request: HtmxHttpRequest, connector_id: str) -> Ht
             "connector": connector,
             "sync": sync,
             **change_history(TargetType.EXCHANGE_CONNECTOR, connector_id),
-            "sync_history": [
-                {
-                    "entry": entry,
-                    "sync_type": ExchangeSyncType(
-                        entry.after.get("syncType", ExchangeSyncType.DELTA_SYNC)
-                    ),
-                    "landed": selectors.sync_landed(connector, entry.created_at),
-                }
-                for entry in syncs
-            ],
+            "sync_history": _sync_history(connector, syncs),
             "reported_fields": ExchangeConnectorForm.REPORTED_BY_CONNECTOR,
         },
     )
+
+
+def _sync_requests(connector_id: str) -> list[Any]:
+    """The last ten sync requests made through the dashboard, newest first (from the audit log)."""
+    return list(
+        audit_action_list(
+            filters=AuditFilters(
+                target_type=TargetType.EXCHANGE_CONNECTOR,
+                target_id=connector_id,
+                action=Action.EXCHANGE_CONNECTOR_SYNC,
+            )
+        )[:10]
+    )
+
+
+def _sync_history(connector: ExchangeConnector, syncs: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "entry": entry,
+            "sync_type": ExchangeSyncType(entry.after.get("syncType", ExchangeSyncType.DELTA_SYNC)),
+            "landed": selectors.sync_landed(connector, entry.created_at),
+        }
+        for entry in syncs
+    ]
 
 
 # -- create -----------------------------------------------------------------------------------
@@ -293,8 +302,18 @@ def _sync_fragment(
         connector=connector, requested_at=requested_at, sync_type=sync_type, now=now
     )
     row = selectors.ExchangeConnectorRow.of(connector, now)
-    template = f"{DETAIL}#sync-panel" if targets(request, "sync-panel") else f"{LIST}#row"
-    response = render(request, template, {"row": row, "connector": connector, "sync": sync})
+    context: dict[str, Any] = {"row": row, "connector": connector, "sync": sync}
+    if targets(request, "sync-panel"):
+        template = f"{DETAIL}#sync-panel"
+        if not sync.is_pending:
+            # Settled: the last sync, the health and the history below the panel are stale too.
+            context |= {
+                "refresh": True,
+                "sync_history": _sync_history(connector, _sync_requests(connector.id)),
+            }
+    else:
+        template = f"{LIST}#row"
+    response = render(request, template, context)
     if not sync.is_pending:
         response.status_code = HttpResponseStopPolling.status_code
     return response
@@ -320,11 +339,14 @@ def exchange_connector_bulk_sync(request: HtmxHttpRequest) -> HttpResponse:
     if failed:
         messages.warning(
             request,
-            f"Sync requested for {len(results) - len(failed)} of {len(results)} connectors; "
+            f"Sync requested for {len(results) - len(failed)} of {len(results)} "
+            f"connector{pluralize(len(results))}; "
             f"{len(failed)} refused.",
         )
     else:
-        messages.success(request, f"Sync requested for {len(results)} connectors.")
+        messages.success(
+            request, f"Sync requested for {len(results)} connector{pluralize(len(results))}."
+        )
     if request.htmx:
         items = [{"id": result.connector_id, "sync": _bulk_state(result)} for result in results]
         return render(request, f"{LIST}#bulk-results", {"results": items, "refused": len(failed)})

@@ -86,14 +86,14 @@ EXCHANGE_CONNECTOR = EntityType(
         _ID,
         Property("lastSyncDateTime", "last_sync_date_time", Kind.DATETIME),
         Property("status", "status", Kind.ENUM, EXCHANGE_CONNECTOR_STATUSES),
-        Property("primarySmtpAddress", "primary_smtp_address"),
+        Property("primarySmtpAddress", "primary_smtp_address", max_length=254),
         Property("serverName", "server_name"),
         Property("connectorServerName", "connector_server_name"),
         Property(
             "exchangeConnectorType", "exchange_connector_type", Kind.ENUM, EXCHANGE_CONNECTOR_TYPES
         ),
         Property("version", "version", max_length=64),
-        Property("exchangeAlias", "exchange_alias"),
+        Property("exchangeAlias", "exchange_alias", max_length=64),
         Property("exchangeOrganization", "exchange_organization"),
     ),
 )
@@ -113,7 +113,7 @@ CONNECTOR_GROUP = EntityType(
     "connectorGroup",
     (
         _ID,
-        Property("name", "name", required_on_create=True),
+        Property("name", "name", required_on_create=True, max_length=128),
         Property(
             "connectorGroupType",
             "connector_group_type",

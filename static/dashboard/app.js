@@ -16,6 +16,35 @@
     (event.detail.toasts || []).forEach(function (t) { showToast(t.level, t.message); });
   });
 
+  // An error answer the server did not explain with a toast of its own (a crash, a 404 from an
+  // unknown URL, a lost connection) still says what happened; the page stays as it was.
+  var STATUS_TEXT = {
+    400: "The request was not understood",
+    403: "You are not allowed to do this",
+    404: "Not found: the page or object may have been deleted meanwhile",
+    405: "This action is not available here",
+    500: "The dashboard failed to answer (a server error)",
+    502: "Graph failed to answer",
+    503: "The service is unavailable right now",
+    504: "No answer in time"
+  };
+
+  function explained(xhr) {
+    var trigger = xhr && xhr.getResponseHeader("HX-Trigger");
+    return Boolean(trigger && trigger.indexOf('"toasts"') !== -1);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (explained(xhr)) return;
+    var text = STATUS_TEXT[xhr.status] || "The dashboard answered with an error";
+    showToast("error", text + " (HTTP " + xhr.status + "). The page was left as it was; try again, or reload it.");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showToast("error", "The dashboard could not be reached. Check the connection and try again.");
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (toast) {
       window.setTimeout(function () { toast.remove(); }, 8000);
@@ -52,5 +81,24 @@
         box.checked = all.checked;
       });
     }
+  });
+})();
+
+// Row action menus (<details class="menu">): one open at a time; a click outside, a chosen
+// action or Escape closes it. Without JavaScript the native <details> still opens and closes.
+(function () {
+  "use strict";
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var menu = event.target.closest("details.menu");
+    var chosen = event.target.closest(".menu-items a, .menu-items button");
+    closeMenus(chosen ? null : menu);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeMenus(null);
   });
 })();

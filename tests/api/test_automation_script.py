@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import certifi
 import pytest
 from django.conf import settings
 from django.db import OperationalError
@@ -50,8 +51,13 @@ def approve(user_code: str, upn: str) -> None:
     pytest.fail("The device page stayed locked.")
 
 
-def run_script(live_server: Any, sandbox: Any, upn: str) -> tuple[int, str]:
+def run_script(
+    live_server: Any, sandbox: Any, upn: str, *, environment_ca: str | None = None
+) -> tuple[int, str]:
+    """`environment_ca`: a REQUESTS_CA_BUNDLE the script's environment sets (None: none)."""
     env = {k: v for k, v in os.environ.items() if k not in {"REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"}}
+    if environment_ca is not None:
+        env["REQUESTS_CA_BUNDLE"] = environment_ca
     process = subprocess.Popen(
         [
             sys.executable,
@@ -103,6 +109,19 @@ def test_the_script_syncs_every_disconnected_connector(live_server, sandbox_over
     )
     assert {entry.target_id for entry in synced} == {c.id for c in disconnected}
     assert {(entry.channel, entry.actor_upn) for entry in synced} == {(Channel.API, OPERATOR)}
+
+
+def test_ca_bundle_wins_over_requests_ca_bundle_in_the_environment(
+    live_server, sandbox_over_tls
+) -> None:
+    """Issue 13, item 11: requests lets REQUESTS_CA_BUNDLE override a session's `verify`; the
+    script passes --ca-bundle with every request, so a machine-wide bundle cannot hide it."""
+    factories.exchange_connector(server_name="EXCH-DOWN.contoso.local", status="disconnected")
+    status, output = run_script(
+        live_server, sandbox_over_tls, OPERATOR, environment_ca=certifi.where()
+    )
+    assert status == 0, output
+    assert "Sync requested for 1 of 1 disconnected connectors." in output
 
 
 def test_the_script_reports_a_role_that_may_not_sync(live_server, sandbox_over_tls) -> None:

@@ -113,7 +113,7 @@ def test_list_takes_the_pages_filters_and_reports_paging(bearer_client, connecto
     assert body["count"] == 1 and body["pages"] == 1 and body["page_size"] == 1
     [item] = body["results"]
     assert item["serverName"] == "EXCH-API.contoso.local"
-    assert item["status"] == "disconnected" and item["health"] == "warning"
+    assert item["status"] == "disconnected" and item["health"] == "unhealthy"
     assert item["exchangeConnectorType"] == "onPremises"
 
 

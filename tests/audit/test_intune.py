@@ -138,6 +138,9 @@ def test_the_activity_type_dropdown_follows_the_category(
     # ...and without JavaScript the page fills it for the submitted category.
     page = admin_client.get("/audit/intune/", {"category": "Role"}).content.decode()
     assert '<option value="Create RoleDefinition">' in page
+    # Before a category is chosen the dropdown says what to do (issue 13, item 8).
+    first = admin_client.get("/audit/intune/").content.decode()
+    assert '<option value="" selected>Choose a category first</option>' in first
     assert '<option value="Role" selected>' in page
 
 

@@ -100,7 +100,7 @@ def test_the_list_shows_one_line_per_action_with_its_outcome_and_request_id(
     assert 'badge badge-bad">Failed' in page
     assert 'badge badge-warn">Outcome unknown' in page
     assert 'badge badge-ok">Succeeded' in page
-    assert "group: grp-1 → grp-7" in page
+    assert "Group: grp-1 → grp-7" in page
     assert "Reason: Rename after migration" in page
     assert '<time datetime="2026-03-05T12:00:00+00:00" title="2026-03-05 12:00:00 UTC">' in page
     assert '<a href="/audit/" aria-current="page">Audit log</a>' in page
@@ -317,12 +317,12 @@ def test_the_detail_shows_a_field_by_field_diff_and_the_graph_answer(
     page = response.content.decode()
     assert response.status_code == 200
     assert re.search(
-        r'<tr class="diff-changed">\s*<th scope="row"><code>serverName</code></th>\s*'
+        r'<tr class="diff-changed">\s*<th scope="row" title="serverName">Server name</th>\s*'
         r'<td class="diff-before">exch01</td>\s*<td class="diff-after">exch01.contoso.example',
         page,
     )
     # An unchanged field is listed but not marked as changed.
-    assert re.search(r"<tr>\s*<th scope=\"row\"><code>status</code></th>", page)
+    assert re.search(r"<tr>\s*<th scope=\"row\" title=\"status\">Status</th>", page)
     assert "FQDN required" in page
     assert 'data-testid="request-id">req-detail-1<' in page
     assert 'data-testid="outcome">Succeeded<' in page
@@ -381,3 +381,39 @@ def test_signed_out_visitors_are_sent_to_sign_in() -> None:
 def test_a_fresh_log_says_nothing_has_changed_yet(reader_client: Client) -> None:
     page = reader_client.get("/audit/").content.decode()
     assert "Nothing has been changed through the dashboard yet." in page
+
+
+def test_action_and_target_type_filters_are_dropdowns_with_human_labels(
+    admin_client: Client, log: dict[str, AuditEntry]
+) -> None:
+    """Issue 13, item 8: no internal codes to type; each option names the action in words."""
+    page = admin_client.get("/audit/").content.decode()
+    assert '<select name="action"' in page and '<select name="target_type"' in page
+    assert '<option value="exchangeConnector.sync">Sync Exchange connector</option>' in page
+    assert '<option value="appProxyConnector">App Proxy connector</option>' in page
+    chosen = admin_client.get("/audit/", {"action": Action.APP_PROXY_CONNECTOR_MOVE})
+    assert listed_ids(chosen) == [log["proxy_move"].pk]
+    assert admin_client.get("/audit/", {"action": "sync"}).status_code == 400
+
+
+def test_a_move_reads_group_a_to_group_b(admin_client: Client, record_action: RecordAction) -> None:
+    """Issue 13, item 8: a move's change is the groups' names, not Graph's JSON."""
+    record_action(
+        action=Action.APP_PROXY_CONNECTOR_MOVE,
+        target_type=TargetType.APP_PROXY_CONNECTOR,
+        before={"memberOf": {"id": "g-1", "name": "Default"}},
+        after={"memberOf": [{"id": "g-2", "name": "EU Web Apps"}]},
+    )
+    page = admin_client.get("/audit/").content.decode()
+    assert "Group: Default → EU Web Apps" in page
+    assert '"id"' not in page.split("<tbody>")[1]
+
+
+def test_a_fresh_entry_reads_now_not_0_minutes_ago(
+    admin_client: Client, record_action: RecordAction
+) -> None:
+    """Issue 13, item 10: relative times in words, the same on every page."""
+    record_action()
+    page = admin_client.get("/audit/").content.decode()
+    assert "0 minutes ago" not in page and "0\xa0minutes ago" not in page
+    assert re.search(r">(now|\d+\xa0seconds? ago|a second ago)<", page), page

@@ -248,7 +248,7 @@ def test_move_posts_member_of_ref_and_the_grouped_view_updates_in_place(
     forget_graph_calls()
     response = admin_client.post(
         move_url(connector),
-        {**fields, "group": groups["east"].id, "reason": "Balance"},
+        {**fields, "group": groups["east"].id, "region_change": "on", "reason": "Balance"},
         headers={**HTMX, "HX-Current-URL": current},
     )
     html = response.content.decode()
@@ -280,6 +280,42 @@ def test_move_without_javascript_is_a_page_then_a_redirect(
     )
     connector.refresh_from_db()
     assert connector.group_id == groups["empty"].id
+
+
+def test_move_dialog_chooses_no_group_and_an_at_once_move_asks_for_one(
+    admin_client: Client, connector, groups
+) -> None:
+    """Issue 13, item 5: opening the dialog and clicking Move at once moves nothing."""
+    dialog = admin_client.get(move_url(connector), headers=HTMX).content.decode()
+    assert '<option value="" selected>Choose a group…</option>' in dialog
+    assert "East (Europe)" in dialog and "Spare (no region)" in dialog
+    forget_graph_calls()
+    response = admin_client.post(move_url(connector), form_fields(dialog), headers=HTMX)
+    assert response.status_code == 422
+    assert "Choose the group to move it to." in response.content.decode()
+    assert graph_calls() == []
+    connector.refresh_from_db()
+    assert connector.group_id == groups["default"].id
+
+
+def test_a_move_to_another_region_is_confirmed_first(
+    admin_client: Client, connector, groups
+) -> None:
+    """Issue 13, item 5: Default (no region) → East (Europe) warns and asks for a tick."""
+    fields = {**form_fields(admin_client.get(move_url(connector)).content.decode())}
+    forget_graph_calls()
+    first = admin_client.post(move_url(connector), {**fields, "group": groups["east"].id})
+    html = first.content.decode()
+    assert first.status_code == 400 and 'data-testid="region-warning"' in html
+    assert "East serves Europe; Default has no region set." in html
+    assert "Tick to confirm." in html
+    assert graph_calls() == []
+    confirmed = admin_client.post(
+        move_url(connector), {**fields, "group": groups["east"].id, "region_change": "on"}
+    )
+    assert confirmed.status_code == 302
+    connector.refresh_from_db()
+    assert connector.group_id == groups["east"].id
 
 
 @pytest.mark.parametrize("target", ["sync", "default", "unknown"])
@@ -318,7 +354,9 @@ def test_a_move_graph_refuses_is_audited_as_failed(
     ConnectorGroup.objects.filter(pk=groups["east"].pk).update(
         connector_group_type=factories.FUTURE_GROUP_TYPE
     )
-    response = admin_client.post(move_url(connector), {**fields, "group": groups["east"].id})
+    response = admin_client.post(
+        move_url(connector), {**fields, "group": groups["east"].id, "region_change": "on"}
+    )
     assert response.status_code == 400
     assert "can only be moved to applicationProxy groups" in response.content.decode()
     [outcome] = outcomes(Action.APP_PROXY_CONNECTOR_MOVE)
@@ -334,7 +372,9 @@ def test_a_move_that_times_out_is_outcome_unknown_and_not_retried(
         {"method": "POST", "path": "/beta/onPremises*/$ref", "fault": "delay", "seconds": 5}
     )
     forget_graph_calls()
-    response = admin_client.post(move_url(connector), {**fields, "group": groups["east"].id})
+    response = admin_client.post(
+        move_url(connector), {**fields, "group": groups["east"].id, "region_change": "on"}
+    )
     assert response.status_code == 504
     assert [outcome.outcome for outcome in outcomes()] == [Outcome.UNKNOWN]
     assert len(writes()) == 1
@@ -348,9 +388,12 @@ def test_groups_page_shows_region_default_and_member_count(
 ) -> None:
     html = admin_client.get("/app-proxy/groups/").content.decode()
     default = html.split('data-group="Default"')[1].split("</tr>")[0]
-    assert 'data-testid="default"' in default and '<td data-testid="member-count">2</td>' in default
+    assert (
+        'data-testid="default"' in default
+        and 'data-testid="member-count" data-label="Members">2</td>' in default
+    )
     east = html.split('data-group="East"')[1].split("</tr>")[0]
-    assert "Europe" in east and '<td data-testid="member-count">1</td>' in east
+    assert "Europe" in east and 'data-testid="member-count" data-label="Members">1</td>' in east
     assert "Cannot delete" in default and ">Delete<" in html.split('data-group="Spare"')[1]
 
 

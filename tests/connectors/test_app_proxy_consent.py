@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 
 from sandbox.models import Consent
-from tests.conftest import ADMIN, sign_in
+from tests.conftest import ADMIN, consent_to, sign_in
 from tests.connectors.support import graph_calls
 from tests.sandbox import factories
 
@@ -97,3 +98,13 @@ def test_the_sign_in_view_asks_only_for_permissions_the_dashboard_knows() -> Non
     ]
     params = parse_qs(urlsplit(location).query)
     assert "Mail.Read" not in params["scope"][0] and params["prompt"] == ["select_account"]
+
+
+def test_limited_is_refused_app_proxy_reads_by_graph_as_the_readme_says(signed_in_client) -> None:
+    """Issue 13, item 11: limited@'s read-only Graph rights do not reach App Proxy even to read."""
+    consent_to("limited@sandbox.example", [DIRECTORY])
+    response = signed_in_client("limited@sandbox.example").get("/app-proxy/connectors/")
+    assert response.status_code == 403
+    assert "your account lacks Directory.ReadWrite.All" in response.content.decode()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "on App Proxy reads and writes alike" in readme

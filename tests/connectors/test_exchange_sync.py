@@ -221,3 +221,48 @@ def test_page_api_and_bulk_sync_audit_rows_name_their_target_alike(
         ("web", Phase.OUTCOME),
     ]
     assert {row.target_name for row in rows} == {connector.server_name}
+
+
+def test_a_landed_sync_refreshes_last_sync_health_and_history_on_the_detail_page(
+    operator_client: Client, connector
+) -> None:
+    """Issue 13, item 7: "Synced" shows, and so do the new last sync and "Seen to land: Yes"."""
+    sync(operator_client, connector)  # as the detail page's Quick sync does (plain POST)
+    stale = connector.last_sync_date_time
+    landed = operator_client.get(
+        f"/exchange-connectors/{connector.id}/sync-status/",
+        {
+            "requested_at": (timezone.now() - timedelta(seconds=5)).isoformat(),
+            "sync_type": "deltaSync",
+        },
+        headers={**HTMX, "HX-Target": "sync-panel"},
+    )
+    html = landed.content.decode()
+    assert landed.status_code == 286 and ">Synced<" in html
+    assert 'id="last-sync" data-testid="last-sync" hx-swap-oob="true"' in html
+    connector.refresh_from_db()
+    assert connector.last_sync_date_time > stale
+    assert connector.last_sync_date_time.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert 'id="health-fact" hx-swap-oob="true"' in html and ">Healthy<" in html
+    assert 'id="sync-history" data-testid="sync-history" hx-swap-oob="true"' in html
+    assert ">Yes<" in html and "Not yet" not in html
+
+
+def test_no_sync_seen_names_the_wait_as_configured(operator_client: Client, settings) -> None:
+    """Issue 13, item 10: a 15 s timeout is "after 15 seconds", not "after 1 min"."""
+    settings.SYNC_VERIFY_TIMEOUT_SECONDS = 15
+    broken = factories.exchange_connector(
+        sync_broken=True, last_sync=timezone.now() - timedelta(days=4)
+    )
+    html = sync(operator_client, broken, headers=HTMX).content.decode()
+    gave_up = poll(operator_client, broken, (timezone.now() - timedelta(minutes=1)).isoformat())
+    assert "after 15 seconds:" in gave_up.content.decode()
+    assert "min:" not in gave_up.content.decode() and html
+
+
+def test_bulk_sync_of_one_says_one_connector(operator_client: Client, connector) -> None:
+    """Issue 13, item 10: "Sync requested for 1 connector.", not "1 connectors"."""
+    response = operator_client.post(
+        "/exchange-connectors/sync/", {"sync_type": "deltaSync", "ids": [connector.id]}, follow=True
+    )
+    assert "Sync requested for 1 connector." in response.content.decode()

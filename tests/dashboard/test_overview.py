@@ -39,8 +39,8 @@ def test_exchange_health_at_a_glance_with_links_to_the_filtered_list(
     html = signed_in_client(READER).get("/").content.decode()
     exchange = card(html, "exchange-card")
     assert '<p class="big">3</p>' in exchange
-    assert "Healthy</span> 1" in exchange and "Warning</span> 1" in exchange
-    assert "Unhealthy</span> 1" in exchange and "Disconnected: 2" in exchange
+    assert "Healthy</span> 1" in exchange and "Warning</span> 0" in exchange
+    assert "Unhealthy</span> 2" in exchange and "Disconnected: 2" in exchange
     assert "?health=unhealthy" in exchange
 
 

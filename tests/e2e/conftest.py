@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -72,6 +72,15 @@ def sign_in_as(page: Page, base_url: str) -> Callable[[str], Page]:
         return page
 
     return sign_in
+
+
+def row_action(row: Locator, name: str) -> Locator:
+    """A table row's action link, opening the row's "More" menu first when the action is in it."""
+    link = row.locator(".row-actions").get_by_role("link", name=name, exact=True)
+    menu = row.get_by_test_id("row-menu")
+    if menu.count() and menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return link
 
 
 def screenshot(page: Page, name: str) -> None:

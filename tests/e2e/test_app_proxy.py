@@ -59,7 +59,7 @@ def test_admin_edits_a_connectors_status(sign_in_as, page: Page, tenant) -> None
     expect(review).to_contain_text("overriding values the connector reports")
     review.get_by_label("Override the values the connector reports itself").check()
     review.get_by_role("button", name="Save").click()
-    expect(page.locator(".toast")).to_contain_text("Saved APPPROXY-B.contoso.local: status")
+    expect(page.locator(".toast")).to_contain_text("Saved APPPROXY-B.contoso.local: Status.")
     expect(page.get_by_test_id("status")).to_have_text("Inactive")
     assert AppProxyConnector.objects.get(machine_name="APPPROXY-B.contoso.local").status == (
         "inactive"
@@ -84,8 +84,12 @@ def test_admin_moves_a_connector_and_both_groups_counts_change(
     dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Move APPPROXY-A.contoso.local to another group?")
-    dialog.get_by_label("Move to group").select_option(label="West Europe")
+    dialog.get_by_label("Move to group").select_option(label="West Europe (Europe)")
+    dialog.get_by_role("button", name="Move").click()
+    # Default has no region, West Europe serves Europe: the dialog asks before moving.
+    expect(dialog.get_by_test_id("region-warning")).to_contain_text("West Europe serves Europe")
     screenshot(page, "app-proxy-move-dialog")
+    dialog.get_by_label("Yes, move it to another region").check()
     dialog.get_by_role("button", name="Move").click()
 
     expect(dialog).to_be_hidden()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from sandbox.models import ExchangeConnector
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import row_action, screenshot
 from tests.sandbox import factories
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -49,7 +49,7 @@ def row(page: Page, server_name: str):
 
 def review_inline_status_change(page: Page, server_name: str, status: str):
     """Open the row's inline editor, pick `status`, and get to the review step."""
-    row(page, server_name).get_by_role("link", name="Edit").click()
+    row_action(row(page, server_name), "Edit").click()
     editor = page.get_by_test_id("row-editing")
     editor.get_by_label("Status").select_option(status)
     editor.get_by_role("button", name="Review changes").click()
@@ -97,14 +97,14 @@ def test_reader_sees_no_edit_or_sync_controls(sign_in_as, page: Page, connectors
     sign_in_as("reader@sandbox.example", path="/exchange-connectors/")
     expect(page.get_by_test_id("row")).to_have_count(3)
     expect(page.get_by_role("button", name="Quick sync")).to_have_count(0)
-    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit", include_hidden=True)).to_have_count(0)
     expect(page.get_by_role("button", name="Sync selected")).to_have_count(0)
 
 
 def test_operator_syncs_but_may_not_edit(sign_in_as, page: Page, connectors) -> None:
     sign_in_as("operator@sandbox.example", path="/exchange-connectors/")
     target = row(page, "EXCH-MBX01.contoso.local")
-    expect(target.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(target.get_by_role("link", name="Edit", include_hidden=True)).to_have_count(0)
     target.get_by_role("button", name="Quick sync").click()
     expect(row(page, "EXCH-MBX01.contoso.local").get_by_test_id("sync-state")).to_contain_text(
         "Synced", timeout=15_000
@@ -116,13 +116,13 @@ def test_operator_syncs_but_may_not_edit(sign_in_as, page: Page, connectors) -> 
 
 def test_full_sync_confirms_in_a_dialog(sign_in_as, page: Page, connectors) -> None:
     sign_in_as("operator@sandbox.example", path="/exchange-connectors/")
-    row(page, "EXCH-MBX03.contoso.local").get_by_role("link", name="Full sync").click()
+    row_action(row(page, "EXCH-MBX03.contoso.local"), "Full sync").click()
     dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Full sync of EXCH-MBX03.contoso.local?")
     dialog.get_by_role("link", name="Cancel").click()
     expect(dialog).to_be_hidden()
-    row(page, "EXCH-MBX03.contoso.local").get_by_role("link", name="Full sync").click()
+    row_action(row(page, "EXCH-MBX03.contoso.local"), "Full sync").click()
     dialog.get_by_role("button", name="Start full sync").click()
     expect(page.locator(".toast")).to_contain_text(
         "Full sync of EXCH-MBX03.contoso.local requested"

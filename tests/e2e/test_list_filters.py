@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -33,3 +35,28 @@ def test_a_bad_filter_shows_its_field_error_in_place(sign_in_as, page: Page, pat
     expect(page.locator("form.filters")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     assert "status=bogus" in page.url
+
+
+@pytest.mark.parametrize(
+    ("path", "column", "filter_name", "value"),
+    [
+        ("/exchange-connectors/", "Last sync", "type", "hosted"),
+        ("/app-proxy/connectors/", "Version", "status", "active"),
+    ],
+)
+def test_a_sort_chosen_by_its_header_survives_a_filter_change(
+    sign_in_as, page: Page, path: str, column: str, filter_name: str, value: str
+) -> None:
+    """Issue 13, item 6: sort by a column header, then pick a filter: still sorted."""
+    consent_to(ADMIN, ["https://graph.microsoft.com/Directory.ReadWrite.All"])
+    factories.exchange_connector(
+        server_name="EXCH-MBX01.contoso.local", exchange_connector_type="hosted"
+    )
+    factories.app_proxy_connector(machine_name="APPPROXY-A.contoso.local")
+    sign_in_as(ADMIN, path)
+    page.locator("#results thead").get_by_role("link", name=column).click()
+    expect(page.locator("#results thead th[aria-sort]")).to_contain_text(column)
+    page.locator(f"form.filters select[name={filter_name}]").select_option(value)
+    expect(page).to_have_url(re.compile(rf"{filter_name}={value}"))
+    assert "sort=" in page.url, page.url
+    expect(page.locator("#results thead th[aria-sort]")).to_contain_text(column)
