@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import models
 
 
@@ -64,6 +66,10 @@ class TaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id} {self.status}"
+
+    @property
+    def result_text(self) -> str:
+        return json.dumps(self.result, sort_keys=True)
 
 
 class WorkerHeartbeat(models.Model):
