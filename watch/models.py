@@ -57,6 +57,8 @@ class TaskRun(models.Model):
     attempts = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=16, choices=RunStatus.choices)
     started_at = models.DateTimeField(db_index=True)
+    # From when the task was sent (beat, watch_run) to when a worker started it: the lag.
+    waited_seconds = models.FloatField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)

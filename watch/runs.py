@@ -8,6 +8,7 @@ last run of each task from here.
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from typing import Any
 
@@ -17,6 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from watch.models import RunStatus, TaskRun
+
+# A message header: when the task was sent (epoch seconds), set by `watch.signals`.
+SENT_AT_HEADER = "watch_sent_at"
 
 
 def worker_name(request: Any) -> str:
@@ -30,7 +34,17 @@ def schedule_name(request: Any) -> str:
     return getattr(request, "periodic_task_name", None) or ""
 
 
-def start_run(*, task_id: str, task_name: str, schedule: str, worker: str) -> TaskRun:
+def waited_seconds(request: Any) -> float | None:
+    """How long the task waited between being sent and starting, when its message says."""
+    sent_at = getattr(request, SENT_AT_HEADER, None)
+    if not isinstance(sent_at, int | float):
+        return None
+    return max(0.0, time.time() - sent_at)
+
+
+def start_run(
+    *, task_id: str, task_name: str, schedule: str, worker: str, waited: float | None = None
+) -> TaskRun:
     now = timezone.now()
     run, created = TaskRun.objects.get_or_create(
         task_id=task_id,
@@ -40,6 +54,7 @@ def start_run(*, task_id: str, task_name: str, schedule: str, worker: str) -> Ta
             "worker": worker,
             "status": RunStatus.RUNNING,
             "started_at": now,
+            "waited_seconds": waited,
         },
     )
     if not created:
@@ -48,6 +63,7 @@ def start_run(*, task_id: str, task_name: str, schedule: str, worker: str) -> Ta
             worker=worker,
             status=RunStatus.RUNNING,
             started_at=now,
+            waited_seconds=waited,
             finished_at=None,
             error="",
         )
@@ -85,6 +101,7 @@ class RecordedTask(Task):
             task_name=self.name,
             schedule=schedule_name(request),
             worker=worker_name(request),
+            waited=waited_seconds(request),
         )
         try:
             result = super().__call__(*args, **kwargs)

@@ -25,6 +25,8 @@ def test_beat_sends_the_heartbeat_on_schedule_and_a_worker_stores_each_run(
     (hostname,) = {run.worker for run in runs}
     assert hostname and hostname in worker.hostname
     assert runs[0].result == {"worker": hostname, "pid": runs[0].result["pid"]}
+    # Each run knows how long it waited between beat sending it and a worker starting it.
+    assert all(run.waited_seconds is not None and 0 <= run.waited_seconds < 10 for run in runs)
     assert WorkerHeartbeat.objects.get(hostname=hostname).last_beat_at is not None
     # The schedule lives in the database (django-celery-beat), written there by beat.
     schedule = PeriodicTask.objects.get(name="watch heartbeat")
