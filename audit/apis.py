@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +22,10 @@ from rest_framework.views import APIView
 from audit.exports import audit_csv_chunks
 from audit.forms import AuditFilterForm, IntuneFilterForm
 from audit.models import AuditEntry
+from audit.paging import MAX_OFFSET, NoSuchPage, PageError, PageTooDeep, action_page
 from audit.selectors import (
+    DEFAULT_SORT,
+    action_order,
     audit_action_list,
     audit_entry_get,
     intune_audit_event_page,
@@ -31,13 +34,13 @@ from audit.selectors import (
 )
 from kernel.api.docs import JsonErrorsMixin
 from kernel.api.forms import query_parameters, validated
-from kernel.api.paging import PageQuerySerializer, page_serializer, paged
+from kernel.api.paging import MAX_PAGE_SIZE
 from kernel.api.permissions import IsReader
 from kernel.csv_export import csv_download
 from kernel.graph_clients import graph_for
 
 TAG = ["Audit log"]
-PAGING = {"page", "page_size"}
+PAGING = {"page", "page_size", "cursor"}
 
 
 class AuditActionOutputSerializer(serializers.Serializer):
@@ -75,6 +78,8 @@ class AuditActionOutputSerializer(serializers.Serializer):
             "status": outcome.graph_status,
             "code": outcome.graph_code,
             "requestId": outcome.graph_request_id,
+            "operationId": outcome.graph_operation_id,
+            "activityId": outcome.graph_activity_id,
             "error": outcome.error_message,
         }
 
@@ -88,22 +93,77 @@ def _audit_filters(request: Request) -> AuditFilterForm:
     return validated(AuditFilterForm, params)
 
 
+class AuditPageQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        default=1,
+        help_text=f"Page numbers reach the first {MAX_OFFSET:,} actions; use `cursor` past them.",
+    )
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=50
+    )
+    cursor = serializers.CharField(
+        required=False, default="", help_text="A page's `next_cursor` or `previous_cursor`."
+    )
+
+
+@extend_schema_serializer(component_name="AuditActionPage")
+class AuditActionPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text="Exact up to 1,000 actions; past that PostgreSQL's estimate (`count_exact`)."
+    )
+    count_exact = serializers.BooleanField()
+    page = serializers.IntegerField(allow_null=True, help_text="Null on a `cursor` page.")
+    pages = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    next_cursor = serializers.CharField(allow_null=True)
+    previous_cursor = serializers.CharField(allow_null=True)
+    results = AuditActionOutputSerializer(many=True)
+
+
 class AuditEntryListApi(APIView):
     permission_classes = [IsReader]
-    OutputSerializer = page_serializer(AuditActionOutputSerializer, "AuditActionPage")
 
     @extend_schema(
         operation_id="audit_entry_list",
         tags=TAG,
-        parameters=[*query_parameters(AuditFilterForm), PageQuerySerializer],
-        responses=OutputSerializer,
+        parameters=[*query_parameters(AuditFilterForm), AuditPageQuerySerializer],
+        responses=AuditActionPageSerializer,
     )
     def get(self, request: Request) -> Response:
         form = _audit_filters(request)
-        query = PageQuerySerializer(data=request.query_params)
+        query = AuditPageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows, facts = paged(audit_action_list(filters=form.filters()), query.validated_data)
-        return Response({**facts, "results": AuditActionOutputSerializer(rows, many=True).data})
+        params = query.validated_data
+        filters = form.filters()
+        try:
+            page = action_page(
+                audit_action_list(filters=filters),
+                action_order(filters.sort or DEFAULT_SORT),
+                page=params["page"],
+                cursor=params["cursor"],
+                page_size=params["page_size"],
+            )
+        except NoSuchPage as exc:
+            # Past the last page is a 404 (a script looping "until empty" must stop).
+            raise NotFound(str(exc)) from exc
+        except PageTooDeep as exc:
+            raise ValidationError({"page": [str(exc)]}) from exc
+        except PageError as exc:
+            raise ValidationError({"cursor": [str(exc)]}) from exc
+        return Response(
+            {
+                "count": page.count,
+                "count_exact": page.count_exact,
+                "page": page.number,
+                "pages": page.num_pages,
+                "page_size": page.page_size,
+                "next_cursor": page.next_cursor,
+                "previous_cursor": page.previous_cursor,
+                "results": AuditActionOutputSerializer(page.object_list, many=True).data,
+            }
+        )
 
 
 class AuditEntryGetApi(APIView):

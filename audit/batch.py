@@ -102,6 +102,8 @@ def _record_outcome(
 ) -> None:
     answer = write.answer
     failure = error or (answer.error if answer is not None else None)
+    operation_id = getattr(failure, "operation_id", "") if failure is not None else ""
+    activity_id = getattr(failure, "activity_id", "") if failure is not None else ""
     if failure is not None:
         outcome, status, code, request_id, message = (
             failure_outcome(failure),
@@ -140,5 +142,7 @@ def _record_outcome(
         graph_status=status,
         graph_code=code,
         graph_request_id=request_id,
+        graph_operation_id=operation_id,
+        graph_activity_id=activity_id,
         error_message=message,
     )

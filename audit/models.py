@@ -1,10 +1,11 @@
-"""Audit entries: append-only rows, each carrying the SHA-256 of the one before it."""
+"""Audit entries: append-only rows, each carrying an HMAC over the hash of the one before it."""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
 from django.db import models
+from django.db.models.functions import Upper
 
 from audit import chain
 
@@ -112,12 +113,12 @@ class AuditEntry(models.Model):
         related_name="outcome_entry",
     )
 
-    actor_oid = models.CharField("actor object id", max_length=64, db_index=True)
-    actor_upn = models.CharField("actor user principal name", max_length=255, db_index=True)
+    actor_oid = models.CharField("actor object id", max_length=64)
+    actor_upn = models.CharField("actor user principal name", max_length=255)
     actor_name = models.CharField("actor name", max_length=255)
     tenant_id = models.CharField(max_length=64)
 
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=255)
     target_name = models.CharField(max_length=255, blank=True)
@@ -130,6 +131,9 @@ class AuditEntry(models.Model):
     graph_status = models.PositiveSmallIntegerField(null=True, blank=True)
     graph_code = models.CharField(max_length=128, blank=True)
     graph_request_id = models.CharField(max_length=64, blank=True)
+    # Intune's "Operation ID" / "Activity ID" of a failed request, when Graph gave them.
+    graph_operation_id = models.CharField(max_length=64, blank=True)
+    graph_activity_id = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
 
     client_ip = models.CharField(max_length=45, blank=True)
@@ -139,13 +143,31 @@ class AuditEntry(models.Model):
     # Unique: two rows linking to the same predecessor would be a fork in the chain.
     prev_hash = models.CharField(max_length=64, unique=True)
     hash = models.CharField(max_length=64, unique=True)
+    # The AUDIT_CHAIN_KEY_ID of the key `hash` was computed with; blank on legacy (unkeyed,
+    # SHA-256) entries written before the chain was keyed.
+    key_id = models.CharField(max_length=32, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "audit entries"
         ordering = ["-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        # Every filter and sort of the viewer has one; each ends in `id`, the time order (rows
+        # are stamped under the chain lock, so id order is time order). The search's trigram
+        # index is PostgreSQL-only (migration audit.0004).
+        indexes = [
+            models.Index(fields=["action", "id"], name="audit_action_id_idx"),
+            models.Index(fields=["actor_upn", "id"], name="audit_actor_id_idx"),
+            models.Index(Upper("actor_upn"), name="audit_actor_upn_ci_idx"),
+            models.Index(Upper("actor_oid"), name="audit_actor_oid_ci_idx"),
+            models.Index(Upper("actor_name"), name="audit_actor_name_ci_idx"),
+            models.Index(fields=["target_type", "target_id", "id"], name="audit_target_idx"),
+            models.Index(fields=["target_id"], name="audit_target_id_idx"),
+            models.Index(
+                fields=["target_type", "target_name", "target_id", "id"],
+                name="audit_target_sort_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.phase} {self.action} {self.target_type}/{self.target_id}"
@@ -153,7 +175,11 @@ class AuditEntry(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             _refuse(f"changing entry #{self.pk}")
-        if not self.hash or self.hash != chain.entry_hash(self):
+        keys = chain.configured_keys()
+        # New entries are keyed with the current key: a legacy (unkeyed) form is refused.
+        if self.key_id != keys.current_id or not chain.same_digest(
+            self.hash, chain.entry_hash(self, keys)
+        ):
             _refuse("adding an entry outside audit_record()")
         super().save(*args, force_insert=True, **kwargs)
 

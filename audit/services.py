@@ -151,6 +151,8 @@ def audit_record(
     graph_status: int | None = None,
     graph_code: str = "",
     graph_request_id: str = "",
+    graph_operation_id: str = "",
+    graph_activity_id: str = "",
     error_message: str = "",
 ) -> AuditEntry:
     """Append one entry to the chain and commit it; returns the stored entry."""
@@ -175,12 +177,16 @@ def audit_record(
         graph_status=graph_status,
         graph_code=graph_code,
         graph_request_id=graph_request_id,
+        graph_operation_id=graph_operation_id,
+        graph_activity_id=graph_activity_id,
         error_message=error_message,
         client_ip=actor.client_ip,
         user_agent=actor.user_agent,
         channel=str(actor.channel),
     )
     _fit(entry)
+    keys = chain.configured_keys()
+    entry.key_id = keys.current_id
     using = router.db_for_write(AuditEntry)
     with transaction.atomic(using=using):
         _lock_chain(using)
@@ -188,7 +194,7 @@ def audit_record(
         entry.prev_hash = head.first() or chain.GENESIS_HASH
         # Stamped under the lock, so time order and chain order agree.
         entry.created_at = timezone.now()
-        entry.hash = chain.entry_hash(entry)
+        entry.hash = chain.entry_hash(entry, keys)
         entry.save(using=using)
     return entry
 
@@ -273,6 +279,8 @@ def audited_graph_write(
             graph_status=error.status,
             graph_code=error.code,
             graph_request_id=error.request_id,
+            graph_operation_id=getattr(error, "operation_id", ""),
+            graph_activity_id=getattr(error, "activity_id", ""),
             error_message=str(error.message),
             **outcome,
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -17,8 +16,10 @@ from django.views.decorators.vary import vary_on_headers
 from audit.exports import audit_csv_chunks
 from audit.forms import AuditFilterForm, IntuneFilterForm
 from audit.models import AuditEntry, Phase
+from audit.paging import PageError, action_page
 from audit.selectors import (
     DEFAULT_SORT,
+    action_order,
     audit_action_list,
     audit_actions_by_correlation,
     audit_distinct_values,
@@ -63,16 +64,35 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         context |= {"actors": audit_distinct_values(field="actor_upn")}
     if valid:
         sort = form.cleaned_data.get("sort") or DEFAULT_SORT
-        page = Paginator(audit_action_list(filters=form.filters()), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
-        context |= {
-            "page": page,
-            "columns": sort_columns(request.GET, COLUMNS, sort, descending_first={"time"}),
-            "sort": sort,
-        }
+        try:
+            page = action_page(
+                audit_action_list(filters=form.filters()),
+                action_order(sort),
+                page=_page_param(request.GET.get("page", "")),
+                cursor=request.GET.get("cursor", ""),
+                page_size=PAGE_SIZE,
+                clamp=True,
+            )
+            # A cursor belongs to its sort: the headers' links start the new sort afresh.
+            state = request.GET.copy()
+            state.pop("cursor", None)
+            context |= {
+                "page": page,
+                "columns": sort_columns(state, COLUMNS, sort, descending_first={"time"}),
+                "sort": sort,
+            }
+        except PageError as error:
+            form.add_error(None, str(error))
+            valid = False
     template = "audit/list.html#results" if request.htmx else "audit/list.html"
     return render(request, template, context, status=200 if valid else form_error_status(request))
+
+
+def _page_param(value: str) -> int | str:
+    """`?page=`: a number, or `last`; anything else is the first page, as before."""
+    if value == "last":
+        return value
+    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 def _csv_response(form: AuditFilterForm) -> StreamingHttpResponse:

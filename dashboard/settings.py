@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -95,6 +96,31 @@ APP_PROXY_GRAPH_SCOPES = ["https://graph.microsoft.com/Directory.ReadWrite.All"]
 DEFAULT_ROLE = os.environ.get("DEFAULT_ROLE", "Dashboard.Reader")
 # Every change must give a reason (else the reason is optional).
 AUDIT_REQUIRE_REASON = env_bool("AUDIT_REQUIRE_REASON")
+# The audit chain's HMAC key (32+ random characters), kept outside the database. DEBUG and
+# sandbox mode fall back to a development key; `check --deploy` refuses that key.
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+AUDIT_CHAIN_KEY_IS_DEVELOPMENT = not AUDIT_CHAIN_KEY
+if not AUDIT_CHAIN_KEY:
+    if not (DEBUG or SANDBOX_MODE):
+        raise ImproperlyConfigured(
+            "AUDIT_CHAIN_KEY is not set: set it to 32+ random characters (keep it outside the "
+            "database and its backups; see docs/audit.md)."
+        )
+    AUDIT_CHAIN_KEY = "development-only-audit-chain-key-never-use-in-production"
+# The id stored with every entry written under AUDIT_CHAIN_KEY; change it when rotating.
+AUDIT_CHAIN_KEY_ID = os.environ.get("AUDIT_CHAIN_KEY_ID") or (
+    "dev" if AUDIT_CHAIN_KEY_IS_DEVELOPMENT else "k1"
+)
+# Earlier keys, still needed to verify the entries written under them: a JSON object
+# {"<key id>": "<key>", …}.
+AUDIT_CHAIN_RETIRED_KEYS: dict[str, str] = json.loads(
+    os.environ.get("AUDIT_CHAIN_RETIRED_KEYS") or "{}"
+)
+# Where `audit_checkpoint` also POSTs each checkpoint (JSON); blank: the log line only.
+AUDIT_CHECKPOINT_WEBHOOK_URL = os.environ.get("AUDIT_CHECKPOINT_WEBHOOK_URL", "")
+# PostgreSQL two-role set-up: the role the application connects as. `migrate` (run as the
+# owner) grants it INSERT/SELECT only on the audit table, full DML on the others.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
 # How long after a sync request the dashboard waits to see lastSyncDateTime move.
 SYNC_VERIFY_TIMEOUT_SECONDS = int(os.environ.get("SYNC_VERIFY_TIMEOUT_SECONDS", "600"))
 
@@ -202,6 +228,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The queries are short and stop after a page of rows, but their estimated costs can cross
+    # jit_above_cost: compiling them would cost more (15–100 ms) than running them.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -282,10 +312,16 @@ WATCH_HEARTBEAT_SECONDS = int(os.environ.get("WATCH_HEARTBEAT_SECONDS", "60"))
 WATCH_HEARTBEAT_MISSED = 3
 # How often the watch redeems its refresh token (keeps it alive; finds a revoked one early).
 WATCH_CREDENTIAL_CHECK_SECONDS = int(os.environ.get("WATCH_CREDENTIAL_CHECK_SECONDS", "21600"))
+# How often beat has the audit chain's head checkpointed (`audit_checkpoint`, see docs/audit.md).
+WATCH_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("WATCH_AUDIT_CHECKPOINT_SECONDS", "900"))
 # The built-in schedules; beat writes them into the database (django-celery-beat) when it
 # starts, where further schedules live and can be changed at run time.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "watch heartbeat": {"task": "watch.heartbeat", "schedule": float(WATCH_HEARTBEAT_SECONDS)},
+    "audit checkpoint": {
+        "task": "watch.audit_checkpoint",
+        "schedule": float(WATCH_AUDIT_CHECKPOINT_SECONDS),
+    },
     "watch credential check": {
         "task": "watch.check_credentials",
         "schedule": float(WATCH_CREDENTIAL_CHECK_SECONDS),

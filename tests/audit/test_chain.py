@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from audit.models import Action, AppendOnlyError, AuditEntry, TargetType
-from audit.selectors import audit_chain_verify
 from audit.services import Target, audited_graph_write
+from audit.verification import audit_chain_verify
 from tests.audit.conftest import ALICE, BOB, RecordAction
 
 ROOT = Path(__file__).resolve().parents[2]

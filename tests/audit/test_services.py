@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from audit.models import Action, AuditEntry, Outcome, Phase, TargetType
-from audit.selectors import audit_action_list, audit_chain_verify
+from audit.selectors import audit_action_list
 from audit.services import Actor, Target, audit_record, audited_graph_write
+from audit.verification import audit_chain_verify
 from graph.errors import (
     GraphError,
     GraphNotFound,

@@ -10,8 +10,11 @@ import re
 import pytest
 from django.test import Client
 
+from audit import chain
 from audit.links import audit_history_url
 from audit.models import Action, AuditEntry, Outcome, TargetType
+from audit.services import Target, audited_graph_write
+from graph.errors import GraphError
 from tests.audit.conftest import ALICE, BOB, RecordAction
 
 pytestmark = pytest.mark.django_db
@@ -417,3 +420,67 @@ def test_a_fresh_entry_reads_now_not_0_minutes_ago(
     page = admin_client.get("/audit/").content.decode()
     assert "0 minutes ago" not in page and "0\xa0minutes ago" not in page
     assert re.search(r">(now|\d+\xa0seconds? ago|a second ago)<", page), page
+
+
+def test_intunes_operation_and_activity_ids_of_a_failure_are_kept_shown_and_exported(
+    admin_client: Client,
+) -> None:
+    error = GraphError("Internal error", status=500, code="InternalError", request_id="r-500")
+    # Set by the Graph client from Intune's error body (its "Operation ID" / "Activity ID").
+    error.operation_id = "op-7f3a"  # type: ignore[attr-defined]
+    error.activity_id = "act-91c2"  # type: ignore[attr-defined]
+    with (
+        pytest.raises(GraphError),
+        audited_graph_write(
+            actor=ALICE,
+            action=Action.EXCHANGE_CONNECTOR_SYNC,
+            target=Target(type=TargetType.EXCHANGE_CONNECTOR, id="ex-9"),
+        ),
+    ):
+        raise error
+    outcome = AuditEntry.objects.get(phase="outcome")
+    assert (outcome.graph_operation_id, outcome.graph_activity_id) == ("op-7f3a", "act-91c2")
+    page = admin_client.get(f"/audit/{outcome.attempt_id}/").content.decode()
+    assert '<code data-testid="operation-id">op-7f3a</code>' in page
+    assert '<code data-testid="activity-id">act-91c2</code>' in page
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(admin_client.get("/audit/", {"format": "csv"}).streaming_content).decode()
+            )
+        )
+    )
+    assert (rows[0]["graph_operation_id"], rows[0]["graph_activity_id"]) == ("op-7f3a", "act-91c2")
+    # The ids are hashed: changing one is a broken chain.
+    assert chain.canonical_json(outcome).count("op-7f3a") == 1
+
+
+def test_the_oldest_page_and_a_bad_page_link_are_served_not_500(
+    admin_client: Client, record_action: RecordAction
+) -> None:
+    for n in range(60):
+        record_action(target_id=f"ex-{n}", reason="bulk")
+    newest = listed_ids(admin_client.get("/audit/", {"q": "bulk"}))
+    oldest = listed_ids(admin_client.get("/audit/", {"q": "bulk", "page": "last"}))
+    assert len(oldest) == 50 and oldest[-1] < newest[-1] and oldest == sorted(oldest, reverse=True)
+    broken = admin_client.get("/audit/", {"cursor": "garbage"})
+    assert broken.status_code == 400
+    assert "This page link is damaged" in broken.content.decode()
+
+
+def test_a_page_number_past_the_numbered_pages_is_a_clear_400(
+    admin_client: Client, record_action: RecordAction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        record_action(target_id=f"ex-{n}")
+    monkeypatch.setattr("audit.views.PAGE_SIZE", 1)
+    monkeypatch.setattr("audit.paging.MAX_OFFSET", 2)
+    response = admin_client.get("/audit/", {"page": "3"})
+    assert response.status_code == 400
+    assert "Page 3 is past the first 2 actions" in response.content.decode()
+    # The Next link of page 2 moves on with a cursor instead, to the same third action.
+    second = admin_client.get("/audit/", {"page": "2"}).content.decode()
+    cursor = re.search(r'href="\?cursor=([^"&]+)"[^>]*rel="next"', second)
+    assert cursor is not None
+    third = admin_client.get("/audit/", {"cursor": cursor.group(1)})
+    assert listed_ids(third) == [AuditEntry.objects.order_by("id").first().pk]

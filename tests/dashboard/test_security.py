@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "ENTRA_TENANT_ID": "contoso.onmicrosoft.com",
     "ALLOWED_HOSTS": "dashboard.contoso.com",
     "WATCH_ENCRYPTION_KEYS": "bvFHyaBzdwTVZ4tkjVNtqhnBrrW7lvgvSF9dIT4hwEA=",
+    "AUDIT_CHAIN_KEY": "a" * 16 + "-production-audit-chain-key-0123456789",
 }
 
 
@@ -62,6 +63,13 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_production_settings_refuse_to_start_without_an_audit_chain_key() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_CHAIN_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "AUDIT_CHAIN_KEY is not set" in result.stderr
+
+
 def test_development_key_only_with_debug() -> None:
     result = manage("check", env={"DEBUG": "1"})
     assert result.returncode == 0, result.stderr
@@ -83,6 +91,8 @@ def test_sandbox_mode_can_be_asked_for_but_fails_the_deploy_check() -> None:
     deploy = manage("check", "--deploy", env={**SECRET_ONLY, "SANDBOX_MODE": "1"})
     assert deploy.returncode != 0
     assert "sandbox.E001" in deploy.stderr and "Sandbox mode is on" in deploy.stderr
+    # Nor may a deployment sign its audit log with the published development key.
+    assert "audit.E001" in deploy.stderr
 
 
 def test_debug_implies_sandbox_mode_unless_it_is_turned_off() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +11,12 @@ import pytest
 from django.core.management import call_command
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from audit import chain
+from audit.checkpoints import Checkpoint
+from audit.models import AuditEntry, Outcome, Phase
+from audit.services import Target, audit_record
 from tests.watch.conftest import Schedule, wait_for
+from watch import credentials
 from watch.models import RunStatus, TaskRun, WorkerHeartbeat
 from watch.runs import finish_run, start_run
 
@@ -32,6 +39,31 @@ def test_beat_sends_the_heartbeat_on_schedule_and_a_worker_stores_each_run(
     schedule = PeriodicTask.objects.get(name="watch heartbeat")
     assert schedule.task == "watch.heartbeat"
     assert (schedule.interval.every, schedule.interval.period) == (1, "seconds")
+
+
+def test_beat_has_the_audit_log_checkpointed_and_the_checkpoint_is_the_run_s_result(
+    worker: Any, beat: Callable[[Schedule], None]
+) -> None:
+    head = audit_record(
+        actor=credentials.watch_actor(via="test"),
+        action="test.action",
+        target=Target(type="test", id="1"),
+        phase=Phase.OUTCOME,
+        correlation_id=uuid.uuid4(),
+        outcome=Outcome.SUCCEEDED,
+    )
+    beat({"audit checkpoint": {"task": "watch.audit_checkpoint", "schedule": 1.0}})
+
+    run = wait_for(
+        lambda: TaskRun.objects.filter(
+            schedule="audit checkpoint", status=RunStatus.SUCCEEDED
+        ).first(),
+        what="a checkpoint run",
+    )
+    checkpoint = Checkpoint.from_text(json.dumps(run.result))
+    assert (checkpoint.last_id, checkpoint.last_hash) == (head.id, head.hash)
+    assert checkpoint.count == AuditEntry.objects.count()
+    assert checkpoint.authentic(chain.configured_keys())
 
 
 def test_a_schedule_changed_in_the_database_is_what_beat_follows(

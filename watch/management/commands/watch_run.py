@@ -15,6 +15,7 @@ from watch.models import RunStatus, TaskRun
 TASKS: dict[str, Task] = {
     "heartbeat": tasks.heartbeat,
     "check_credentials": tasks.check_credentials,
+    "audit_checkpoint": tasks.audit_checkpoint,
 }
 
 
