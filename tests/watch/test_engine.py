@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from audit import chain
@@ -108,3 +109,24 @@ def test_a_task_delivered_again_updates_its_own_run() -> None:
     stored = TaskRun.objects.get()
     assert stored.pk == first.pk
     assert (stored.attempts, stored.worker, stored.status) == (2, "b", RunStatus.SUCCEEDED)
+
+
+@pytest.mark.django_db
+def test_a_failing_checkpoint_webhook_is_retried_then_reported(
+    settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audit_record(
+        actor=credentials.watch_actor(via="test"),
+        action="test.action",
+        target=Target(type="test", id="1"),
+        phase=Phase.OUTCOME,
+        correlation_id=uuid.uuid4(),
+        outcome=Outcome.SUCCEEDED,
+    )
+    settings.AUDIT_CHECKPOINT_WEBHOOK_URL = "http://127.0.0.1:1/checkpoints"  # nothing listens
+
+    with pytest.raises(CommandError, match="webhook could not be reached"):
+        call_command("watch_run", "audit_checkpoint", "--here")
+
+    run = TaskRun.objects.get(task_name="watch.audit_checkpoint")
+    assert (run.status, run.attempts) == (RunStatus.FAILED, 4)  # the first try and 3 retries
