@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import Actor
 from kernel import identity
+from kernel.faults import sign_in_error_response
 from kernel.roles import Role, role_required
 from watch import credentials, selectors
 
@@ -32,7 +33,7 @@ def watch_sign_in(request: HttpRequest) -> HttpResponse:
             scopes=settings.WATCH_GRAPH_SCOPES,
         )
     except identity.SignInError as error:
-        return _sign_in_error(request, error)
+        return sign_in_error_response(request, error)
     return HttpResponseRedirect(auth_uri)
 
 
@@ -43,7 +44,7 @@ def watch_callback(request: HttpRequest) -> HttpResponse:
     try:
         delegation = identity.complete_background_sign_in(request.session, request.GET.dict())
     except identity.SignInError as error:
-        return _sign_in_error(request, error)
+        return sign_in_error_response(request, error)
     credential = credentials.enable(actor=Actor.from_request(request), delegation=delegation)
     messages.success(request, f"The watch is on, acting as {credential.upn}.")
     return redirect("watch:page")
@@ -58,12 +59,3 @@ def watch_revoke(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"Revoked the watch's credentials (it acted as {revoked.upn}).")
     return redirect("watch:page")
-
-
-def _sign_in_error(request: HttpRequest, error: identity.SignInError) -> HttpResponse:
-    return render(
-        request,
-        "dashboard/sign_in_error.html",
-        {"title": error.title, "message": error.message},
-        status=error.status,
-    )

@@ -209,3 +209,16 @@ def test_an_unreachable_identity_provider_leaves_the_credentials_active(watch_on
     assert WatchCredential.objects.get().status == CredentialStatus.ACTIVE
     assert not AuditEntry.objects.filter(action="watchCredential.needsSignIn").exists()
     assert credentials.check(via="test")["status"] == CredentialStatus.ACTIVE
+
+
+def test_cancelling_the_watch_s_sign_in_stores_nothing_and_says_so(admin_client: Client) -> None:
+    authorize = admin_client.post("/watch/sign-in/")["Location"]
+    refused = admin_client.post(authorize, {"username": ADMIN, "cancel": "1"})
+
+    response = admin_client.get(refused["Location"])
+
+    assert response.status_code == 400
+    assert "cancelled or refused" in response.content.decode()
+    assert not WatchCredential.objects.exists()
+    # The browser session's own sign-in is untouched.
+    assert admin_client.get("/watch/").status_code == 200
