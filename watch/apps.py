@@ -11,4 +11,9 @@ class WatchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from watch import checks, signals  # noqa: F401  (registers checks and worker signals)
+        from celery import current_app
+
+        from watch import checks, signals  # noqa: F401  (registers checks and signal handlers)
+        from watch.worker_steps import Heartbeat
+
+        current_app.steps["worker"].add(Heartbeat)

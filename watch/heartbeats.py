@@ -1,4 +1,5 @@
-"""Worker heartbeats: a row per worker, written when it starts, on each heartbeat task, at stop."""
+"""Worker heartbeats: a row per worker, written when it starts, by its own timer and by the
+heartbeat task (`watch.worker_steps`, `watch.tasks`), and when it stops."""
 
 from __future__ import annotations
 

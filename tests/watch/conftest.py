@@ -16,6 +16,7 @@ from celery import current_app
 from celery.beat import Service
 from celery.contrib.testing.worker import start_worker
 from django.db import connections
+from django.test import override_settings
 
 Schedule = dict[str, dict[str, Any]]
 
@@ -87,6 +88,8 @@ def worker(broker: dict[str, Any], django_db_setup: None, django_db_blocker: Any
     whole module (it takes seconds to stop); tests that use it take `transactional_db`."""
     with (
         django_db_blocker.unblock(),
+        # Each worker's own heartbeat (watch.worker_steps) every second here.
+        override_settings(WATCH_HEARTBEAT_SECONDS=1),
         start_worker(
             current_app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20
         ) as running,

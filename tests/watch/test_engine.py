@@ -67,6 +67,19 @@ def test_beat_has_the_audit_log_checkpointed_and_the_checkpoint_is_the_run_s_res
     assert checkpoint.authentic(chain.configured_keys())
 
 
+def test_each_worker_beats_on_its_own_without_any_task(worker: Any, transactional_db: None) -> None:
+    row = wait_for(
+        lambda: WorkerHeartbeat.objects.filter(hostname=worker.hostname).first(),
+        what="the worker's own heartbeat row",
+    )
+    first = row.last_beat_at
+    wait_for(
+        lambda: WorkerHeartbeat.objects.get(hostname=worker.hostname).last_beat_at > first,
+        what="a second heartbeat of the worker",
+    )
+    assert not TaskRun.objects.exists()
+
+
 def test_a_schedule_changed_in_the_database_is_what_beat_follows(
     worker: Any, beat: Callable[[Schedule], None]
 ) -> None:
