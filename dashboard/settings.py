@@ -338,6 +338,8 @@ if not WATCH_ENCRYPTION_KEYS and (DEBUG or SANDBOX_MODE):
 WATCH_GRAPH_SCOPES = [*GRAPH_SCOPES, *APP_PROXY_GRAPH_SCOPES]
 # How long /healthz waits for the broker before it reports it unreachable.
 HEALTHZ_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT_SECONDS", "2"))
+# How often the watch page refreshes its workers, broker, schedules and runs (htmx).
+WATCH_PAGE_REFRESH_SECONDS = int(os.environ.get("WATCH_PAGE_REFRESH_SECONDS", "10"))
 # How many runs of each task the watch page keeps.
 WATCH_RUNS_KEPT = int(os.environ.get("WATCH_RUNS_KEPT", "50"))
 

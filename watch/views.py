@@ -19,7 +19,14 @@ from watch import credentials, selectors
 
 @require_GET
 def watch_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "watch/page.html", {"watch": selectors.watch_overview()})
+    return render(
+        request,
+        "watch/page.html",
+        {
+            "watch": selectors.watch_overview(),
+            "refresh_seconds": settings.WATCH_PAGE_REFRESH_SECONDS,
+        },
+    )
 
 
 @require_POST

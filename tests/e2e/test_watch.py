@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -50,7 +51,7 @@ def engine_rows() -> None:
 
 
 def test_an_admin_turns_the_watch_on_by_signing_in_for_it(
-    sign_in_as: Callable[..., Page], page: Page, engine_rows: None
+    sign_in_as: Callable[..., Page], page: Page, engine_rows: None, settings: Any
 ) -> None:
     sign_in_as(ADMIN, path="/watch/")
     expect(page.get_by_test_id("watch-status")).to_contain_text("nobody has signed in")
@@ -66,5 +67,12 @@ def test_an_admin_turns_the_watch_on_by_signing_in_for_it(
     expect(page.get_by_test_id("watch-workers")).to_contain_text("worker@dashboard-01")
     expect(page.get_by_test_id("watch-runs")).to_contain_text("could not connect to server")
     screenshot(page, "watch-page")
+    # The health sections refresh in place: a worker that starts now shows up by itself.
+    settings.WATCH_PAGE_REFRESH_SECONDS = 1
+    page.reload()
+    WorkerHeartbeat.objects.create(
+        hostname="worker@dashboard-02", started_at=timezone.now(), last_beat_at=timezone.now()
+    )
+    expect(page.get_by_test_id("watch-workers")).to_contain_text("worker@dashboard-02")
     page.set_viewport_size(SIZES["phone"])
     document_fits(page)
