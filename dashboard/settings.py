@@ -306,6 +306,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = max(1, WATCH_TASK_TIME_LIMIT_SECONDS - 30)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes a schedule's last send to the database after every send (not every 3 minutes), so
+# the watch page's "last sent" and "next" are current.
+CELERY_BEAT_SYNC_EVERY = 1
 # Worker heartbeats: how often the heartbeat task runs (beat), and after how many missed
 # beats the watch page calls a worker silent.
 WATCH_HEARTBEAT_SECONDS = int(os.environ.get("WATCH_HEARTBEAT_SECONDS", "60"))

@@ -39,6 +39,7 @@ def test_beat_sends_the_heartbeat_on_schedule_and_a_worker_stores_each_run(
     # The schedule lives in the database (django-celery-beat), written there by beat.
     schedule = PeriodicTask.objects.get(name="watch heartbeat")
     assert schedule.task == "watch.heartbeat"
+    assert schedule.last_run_at is not None  # each send recorded as beat makes it
     assert (schedule.interval.every, schedule.interval.period) == (1, "seconds")
 
 
