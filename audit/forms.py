@@ -9,18 +9,15 @@ from django import forms
 
 from audit.models import Action, Outcome, TargetType
 from audit.selectors import DEFAULT_SORT, SORTS, AuditFilters, IntuneFilters
+from kernel.query_fields import date_field, page_field
 
 SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
 FORMAT_CHOICES = [("", "Page"), ("csv", "CSV")]
 
 
 class AuditFilterForm(forms.Form):
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = date_field("From")
+    date_to = date_field("To")
     actor = forms.CharField(
         label="Actor",
         required=False,
@@ -77,19 +74,13 @@ class AuditFilterForm(forms.Form):
 class IntuneFilterForm(forms.Form):
     """Filters for Intune's audit events; the dropdowns offer what Graph says exists."""
 
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = date_field("From")
+    date_to = date_field("To")
     category = forms.ChoiceField(label="Category", required=False)
     activity_type = forms.ChoiceField(label="Activity type", required=False)
     # Graph's nextLink for the following page, carried in the URL as Graph gave it.
     next = forms.CharField(label="Page link", required=False, widget=forms.HiddenInput)
-    page = forms.IntegerField(
-        label="Page", required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput
-    )
+    page = page_field(widget=forms.HiddenInput)
 
     def __init__(
         self,

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from audit import chain
 from audit.models import AuditEntry, Channel, Outcome, Phase
-from graph.errors import GraphError, GraphThrottled, GraphTimeout
+from graph.errors import GraphError, may_have_been_applied
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -229,16 +229,12 @@ class GraphWrite:
 
 
 def failure_outcome(error: GraphError) -> Outcome:
-    """Whether a Graph error means the write did not happen, or that nobody can tell.
+    """A failed write's outcome, for single writes and `$batch` items alike (docs/audit.md).
 
-    429 and 503 say the request was not processed, and 4xx are refusals. With no answer at all
-    (timeout, dropped connection) or a gateway error (502/504) Graph may have applied it.
+    Failed: Graph certainly did not apply it (4xx, 429, never sent). Unknown: it may have
+    (a timeout, a dropped connection, a 5xx, an unreadable answer).
     """
-    if isinstance(error, GraphThrottled):
-        return Outcome.FAILED
-    if isinstance(error, GraphTimeout) or error.status is None or error.status in {502, 504}:
-        return Outcome.UNKNOWN
-    return Outcome.FAILED
+    return Outcome.UNKNOWN if may_have_been_applied(error) else Outcome.FAILED
 
 
 @contextmanager

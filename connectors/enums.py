@@ -40,6 +40,8 @@ class SyncProgress(models.TextChoices):
     SYNCED = "synced", "Synced"
     NOT_SEEN = "not_seen", "No sync seen"
     REFUSED = "refused", "Sync refused"
+    # Graph may or may not have accepted the request (a 5xx, a timeout, a dropped connection).
+    UNKNOWN = "unknown", "Sync outcome unknown"
 
 
 class AppProxyConnectorStatus(models.TextChoices):

@@ -30,6 +30,7 @@ from connectors.records import (
     same_graph_value,
 )
 from graph.datetimes import format_graph_datetime
+from kernel.query_fields import page_field
 
 HOST_NAME = RegexValidator(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -231,7 +232,7 @@ class ListFilterForm(forms.Form):
     DEFAULT_SORT = ""
 
     sort = forms.ChoiceField(required=False)
-    page = forms.IntegerField(required=False, min_value=1)
+    page = page_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -144,6 +144,10 @@ class SyncState:
         return self.progress == SyncProgress.REFUSED
 
     @property
+    def outcome_unknown(self) -> bool:
+        return self.progress == SyncProgress.UNKNOWN
+
+    @property
     def timeout_text(self) -> str:
         """The wait as set, in words: "15 seconds", "1 minute", "90 seconds", "2 minutes"."""
         minutes, seconds = divmod(self.timeout_seconds, 60)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from audit.batch import BatchItem, audited_graph_batch
-from audit.models import Action, TargetType
-from audit.services import Actor, Target, audited_graph_write
+from audit.models import Action, Outcome, TargetType
+from audit.services import Actor, Target, audited_graph_write, failure_outcome
 from connectors import paths
 from connectors.errors import ChangeRefused, EditConflict
 from connectors.records import (
@@ -25,6 +27,7 @@ from connectors.records import (
 )
 from connectors.selectors import (
     app_proxy_connector_get,
+    app_proxy_connector_group_get,
     connector_group_get,
     connector_group_row_get,
     exchange_connector_get,
@@ -32,7 +35,31 @@ from connectors.selectors import (
 )
 from graph.batch import BatchRequest
 from graph.client import GraphClient
-from graph.errors import GraphError
+from graph.deadline import current_deadline
+from graph.errors import GraphError, GraphNotSent
+from kernel.locks import LockTimeout, object_lock
+
+
+@contextmanager
+def serialised(target_type: str, object_id: str) -> Iterator[None]:
+    """One check-then-write of an object at a time, across workers and hosts (kernel.locks).
+
+    Without it two admins editing from the same form state both pass the conflict check and the
+    second PATCH silently overwrites the first. The wait ends with the request's Graph deadline:
+    then nothing is sent (`GraphNotSent`).
+    """
+    deadline = current_deadline()
+    seconds = deadline.remaining() if deadline else settings.GRAPH_BACKGROUND_DEADLINE_SECONDS
+    try:
+        with object_lock(f"{target_type}:{object_id}", wait_seconds=seconds, hold_seconds=seconds):
+            yield
+    except LockTimeout as exc:
+        error = GraphNotSent(
+            "Another change to this object was still being saved when the dashboard's time for "
+            "Graph ran out; nothing was sent."
+        )
+        error.write = True
+        raise error from exc
 
 
 def _exchange_target(connector_id: str = "", name: str = "") -> Target:
@@ -70,17 +97,18 @@ def exchange_connector_update(
     """PATCH only the changed fields, unless Graph changed one of them since the form opened.
 
     `changes` maps each changed property to (value when the form was opened, new value). One GET
-    (the conflict check) and one PATCH; `EditConflict` when the GET shows someone else's change.
+    (the conflict check) and one PATCH, serialised per connector; `EditConflict` when the GET
+    shows someone else's change.
     """
-    current = exchange_connector_get(graph=graph, connector_id=connector_id)
     return ExchangeConnector.from_graph(
         _reviewed_update(
             graph=graph,
             actor=actor,
             action=Action.EXCHANGE_CONNECTOR_UPDATE,
             target_type=TargetType.EXCHANGE_CONNECTOR,
+            object_id=connector_id,
             path=paths.exchange_connector(connector_id),
-            current=current,
+            load=lambda: exchange_connector_get(graph=graph, connector_id=connector_id),
             changes=changes,
             reason=reason,
         )
@@ -149,11 +177,17 @@ class BulkSyncResult:
     requested_at: datetime
     error: GraphError | None
 
+    @property
+    def outcome(self) -> Outcome:
+        """This connector's own outcome, by the audit log's rules (docs/audit.md)."""
+        return Outcome.SUCCEEDED if self.error is None else failure_outcome(self.error)
+
 
 def exchange_connector_bulk_sync(
     *, graph: GraphClient, actor: Actor, connector_ids: Sequence[str], sync_type: str
 ) -> list[BulkSyncResult]:
-    """Sync many connectors through `$batch` (20 per POST); each keeps its own outcome.
+    """Sync many connectors through `$batch` (20 per POST); each keeps its own outcome, whatever
+    happens to the other POSTs (a failed POST's items get its error, classified as one write).
 
     The connectors' names come from one paged list first, so each audit entry names its target
     as a single sync's does (a connector that is gone keeps only its id, and Graph's 404)."""
@@ -208,16 +242,16 @@ def app_proxy_connector_update(
     changes: Changes,
     reason: str = "",
 ) -> AppProxyConnector:
-    """PATCH the changed fields (one GET for the conflict check, one PATCH)."""
-    current = app_proxy_connector_get(graph=graph, connector_id=connector_id)
+    """PATCH the changed fields (one GET for the conflict check, one PATCH), serialised."""
     return AppProxyConnector.from_graph(
         _reviewed_update(
             graph=graph,
             actor=actor,
             action=Action.APP_PROXY_CONNECTOR_UPDATE,
             target_type=TargetType.APP_PROXY_CONNECTOR,
+            object_id=connector_id,
             path=paths.app_proxy_connector(connector_id),
-            current=current,
+            load=lambda: app_proxy_connector_get(graph=graph, connector_id=connector_id),
             changes=changes,
             reason=reason,
         )
@@ -233,28 +267,40 @@ def app_proxy_connector_move(
     to_group: ConnectorGroup,
     reason: str = "",
 ) -> None:
-    """Move a connector to another applicationProxy group: POST memberOf/$ref (201 or 204)."""
+    """Move a connector to another applicationProxy group: POST memberOf/$ref (201 or 204).
+
+    `from_group` is the group the admin saw it in: serialised per connector, one GET checks Graph
+    still has it there (else `ChangeRefused`, nothing sent), and the audit's "before" is Graph's.
+    """
     if not to_group.is_application_proxy:
         raise ChangeRefused(
             f"{to_group.display_name} is a {to_group.type_label} group: connectors can only be "
             "moved to Application Proxy groups."
         )
-    with audited_graph_write(
-        actor=actor,
-        action=Action.APP_PROXY_CONNECTOR_MOVE,
-        target=Target(
-            type=TargetType.APP_PROXY_CONNECTOR, id=connector.id, name=connector.display_name
-        ),
-        before={"memberOf": _group_ref(from_group)} if from_group else {},
-        after={"memberOf": _group_ref(to_group)},
-        reason=reason,
-    ) as write:
-        response = graph.post(
-            paths.app_proxy_connector_member_of_ref(connector.id),
-            json={"@odata.id": graph.url_for(paths.connector_group(to_group.id))},
-            client_request_id=write.correlation_id,
-        )
-        write.report(response)
+    with serialised(TargetType.APP_PROXY_CONNECTOR, connector.id):
+        current = app_proxy_connector_group_get(graph=graph, connector_id=connector.id)
+        if (current.id if current else "") != (from_group.id if from_group else ""):
+            raise ChangeRefused(
+                f"{connector.display_name} is now in "
+                f"{current.display_name if current else 'no group'}: someone moved it since this "
+                "form was opened. Nothing was changed; open the move again."
+            )
+        with audited_graph_write(
+            actor=actor,
+            action=Action.APP_PROXY_CONNECTOR_MOVE,
+            target=Target(
+                type=TargetType.APP_PROXY_CONNECTOR, id=connector.id, name=connector.display_name
+            ),
+            before={"memberOf": _group_ref(current)} if current else {},
+            after={"memberOf": _group_ref(to_group)},
+            reason=reason,
+        ) as write:
+            response = graph.post(
+                paths.app_proxy_connector_member_of_ref(connector.id),
+                json={"@odata.id": graph.url_for(paths.connector_group(to_group.id))},
+                client_request_id=write.correlation_id,
+            )
+            write.report(response)
 
 
 def _group_ref(group: ConnectorGroup) -> dict[str, str]:
@@ -288,21 +334,26 @@ def connector_group_update(
     *, graph: GraphClient, actor: Actor, group_id: str, changes: Changes, reason: str = ""
 ) -> ConnectorGroup:
     """Rename or re-region. The region may change only while the group is empty (Graph refuses
-    otherwise): checked here first, so nothing is sent (`ChangeRefused`)."""
-    current = connector_group_get(graph=graph, group_id=group_id)
-    new_region = changes["region"][1] if "region" in changes else current.region
-    if not same_graph_value("region", current.region, new_region) and (
-        lock := connector_group_row_get(graph=graph, group_id=group_id).region_lock
-    ):
-        raise ChangeRefused(lock)
+    otherwise): checked here first, so nothing is sent (`ChangeRefused`). Serialised per group."""
+
+    def load() -> ConnectorGroup:
+        current = connector_group_get(graph=graph, group_id=group_id)
+        new_region = changes["region"][1] if "region" in changes else current.region
+        if not same_graph_value("region", current.region, new_region) and (
+            region_lock := connector_group_row_get(graph=graph, group_id=group_id).region_lock
+        ):
+            raise ChangeRefused(region_lock)
+        return current
+
     return ConnectorGroup.from_graph(
         _reviewed_update(
             graph=graph,
             actor=actor,
             action=Action.CONNECTOR_GROUP_UPDATE,
             target_type=TargetType.CONNECTOR_GROUP,
+            object_id=group_id,
             path=paths.connector_group(group_id),
-            current=current,
+            load=load,
             changes=changes,
             reason=reason,
         )
@@ -336,17 +387,44 @@ def _reviewed_update(
     actor: Actor,
     action: str,
     target_type: str,
+    object_id: str,
     path: str,
-    current: GraphRecord,
+    load: Callable[[], GraphRecord],
     changes: Changes,
     reason: str = "",
 ) -> dict[str, Any]:
     """PATCH only the changed fields, unless Graph changed one of them since the form opened.
 
-    `current` is the object as Graph has it now (the caller's GET: the conflict check); `changes`
-    maps each changed property to (value when the form was opened, new value). Returns the
-    object's Graph values after the PATCH (Graph's echo, or — on 204 — the current ones patched).
+    `load()` reads the object as Graph has it now (the conflict check); `changes` maps each
+    changed property to (value when the form was opened, new value). The check and the PATCH run
+    under the object's lock (`serialised`), so a second editor from the same form state sees the
+    first one's change. Returns the object's Graph values after the PATCH (Graph's echo, or — on
+    204 — the current ones patched).
     """
+    with serialised(target_type, object_id):
+        return _checked_patch(
+            graph=graph,
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            path=path,
+            current=load(),
+            changes=changes,
+            reason=reason,
+        )
+
+
+def _checked_patch(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    path: str,
+    current: GraphRecord,
+    changes: Changes,
+    reason: str,
+) -> dict[str, Any]:
     now_in_graph = current.graph_values()
     conflicts = {
         name: (opened, now_in_graph.get(name), new)

@@ -73,8 +73,13 @@ GRAPH_BASE_URL = (os.environ.get("GRAPH_BASE_URL") or _default_graph).rstrip("/"
 # A CA bundle to trust for outbound HTTPS (e.g. the certificate `sandbox_serve` prints).
 OUTBOUND_CA_BUNDLE = os.environ.get("OUTBOUND_CA_BUNDLE", "")
 OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "20"))
-# The longest a Graph call waits in total across retries (Retry-After, backoff) before giving up.
-GRAPH_RETRY_MAX_WAIT_SECONDS = float(os.environ.get("GRAPH_RETRY_MAX_WAIT_SECONDS", "30"))
+# One deadline for all the Graph work of a page or API request (attempts and waits together);
+# keep it well under the server's worker timeout (the README's gunicorn command uses 30 s).
+GRAPH_REQUEST_DEADLINE_SECONDS = float(os.environ.get("GRAPH_REQUEST_DEADLINE_SECONDS", "15"))
+# The deadline of Graph work outside a request: commands, scripts, background jobs.
+GRAPH_BACKGROUND_DEADLINE_SECONDS = float(
+    os.environ.get("GRAPH_BACKGROUND_DEADLINE_SECONDS", "120")
+)
 # Transport adapters mounted on the outbound session, by URL prefix (dotted paths to classes).
 OUTBOUND_ADAPTERS: dict[str, str] = (
     {
@@ -168,6 +173,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "template_partials",
     "csp",
+    "kernel",
     "dashboard",
     "connectors",
     "audit",
@@ -179,6 +185,7 @@ if SANDBOX_MODE:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kernel.middleware.GraphDeadlineMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

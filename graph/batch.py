@@ -10,7 +10,7 @@ from requests.structures import CaseInsensitiveDict
 
 from graph.errors import GraphError, GraphUnavailable
 from graph.responses import graph_error
-from graph.retry import RetryBudget, is_idempotent, retry_after_seconds
+from graph.retry import RetryBudget, is_idempotent, is_write, retry_after_seconds
 
 if TYPE_CHECKING:
     from graph.client import GraphClient
@@ -50,10 +50,13 @@ class BatchResult:
 
 
 def send_batch(client: GraphClient, requests: Iterable[BatchRequest]) -> dict[str, BatchResult]:
-    """Results for every request, keyed by id in the order given.
+    """Results for every request, keyed by id in the order given; never raises a GraphError.
 
     Requests linked by `depends_on` travel in the same POST (Graph resolves dependsOn only within
-    one batch); one wait budget covers the whole call so a storm of 429s cannot hang a page.
+    one batch); one deadline covers the whole call so a storm of 429s cannot hang a page. Each
+    chunk's answers are kept whatever happens to later chunks: when a `$batch` POST itself fails
+    (or is never sent, the deadline having passed), each request it carried gets that error as
+    its own result, and the later chunks are still tried.
     """
     pending = list(requests)
     _validate(pending)
@@ -116,12 +119,21 @@ def _send_chunk(
     pending = chunk
     while pending:
         in_flight = {request.id for request in pending}
-        response = client.post(
-            "/$batch",
-            json={"requests": [_wire(client, request, in_flight) for request in pending]},
-            # A batch of reads can be repeated after a 503/504; one write in it cannot.
-            idempotent=all(is_idempotent(request.method) for request in pending),
-        )
+        try:
+            response = client.post(
+                "/$batch",
+                json={"requests": [_wire(client, request, in_flight) for request in pending]},
+                # A batch of reads can be repeated after a 503/504; one write in it cannot.
+                idempotent=all(is_idempotent(request.method) for request in pending),
+                write=any(is_write(request.method) for request in pending),
+                deadline=budget.deadline,
+            )
+        except GraphError as error:
+            # The requests of this POST share its fate; answers from earlier rounds stand.
+            for request in pending:
+                attempts[request.id] += 1
+                results[request.id] = _failed(request, error, attempts[request.id])
+            return
         answers = _answers(response)
         retry: list[BatchRequest] = []
         waits: list[float] = []
@@ -220,7 +232,15 @@ def _result(
 ) -> BatchResult:
     status, headers, body = answer
     error = None
-    if status >= 400:
+    if status < 400 and "json" in headers.get("Content-Type", "").lower() and isinstance(body, str):
+        # An answer that says it is JSON but is not: Graph may have done the work.
+        error = GraphUnavailable(
+            f"Graph's answer to request {request.id} in the batch was unreadable JSON.",
+            status=status,
+            request_id=headers.get("request-id") or response.request_id,
+            client_request_id=response.client_request_id,
+        )
+    elif status >= 400:
         error = graph_error(
             status=status,
             headers=headers,
@@ -230,6 +250,8 @@ def _result(
             retry_after=retry_after,
             fallback_request_id=response.request_id,
         )
+    if error is not None:
+        error.write = is_write(request.method)
     return BatchResult(
         id=request.id,
         status=status,
@@ -242,17 +264,34 @@ def _result(
     )
 
 
+def _failed(request: BatchRequest, error: GraphError, attempts: int) -> BatchResult:
+    """A request whose `$batch` POST failed as a whole: the POST's error is its own."""
+    error.write = error.write or is_write(request.method)
+    return BatchResult(
+        id=request.id,
+        status=error.status or 0,
+        headers={},
+        body=None,
+        error=error,
+        attempts=attempts,
+        request_id=error.request_id,
+        client_request_id=error.client_request_id,
+    )
+
+
 def _missing(request: BatchRequest, response: GraphResponse, attempts: int) -> BatchResult:
+    missing = GraphUnavailable(
+        f"Graph's $batch answer had no response for request {request.id}.",
+        request_id=response.request_id,
+        client_request_id=response.client_request_id,
+    )
+    missing.write = is_write(request.method)
     return BatchResult(
         id=request.id,
         status=0,
         headers={},
         body=None,
-        error=GraphUnavailable(
-            f"Graph's $batch answer had no response for request {request.id}.",
-            request_id=response.request_id,
-            client_request_id=response.client_request_id,
-        ),
+        error=missing,
         attempts=attempts,
         request_id=response.request_id,
         client_request_id=response.client_request_id,

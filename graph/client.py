@@ -15,7 +15,8 @@ from requests.structures import CaseInsensitiveDict
 
 from graph import batch as batching
 from graph import paging
-from graph.errors import GraphError, GraphTimeout, GraphUnavailable
+from graph.deadline import Deadline
+from graph.errors import GraphError, GraphNotSent, GraphTimeout, GraphUnavailable
 from graph.responses import (
     GraphResponse,
     MalformedBody,
@@ -23,7 +24,13 @@ from graph.responses import (
     graph_error,
     parse_body,
 )
-from graph.retry import RetryPolicy, is_idempotent, retry_after_seconds
+from graph.retry import (
+    RetryBudget,
+    RetryPolicy,
+    is_idempotent,
+    is_write,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,17 +114,54 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         client_request_id: str | None = None,
         idempotent: bool | None = None,
+        write: bool | None = None,
+        deadline: Deadline | None = None,
     ) -> GraphResponse:
         """Send one logical request, retrying as the policy allows; raise a GraphError subclass.
 
         `client_request_id` lets a caller (the audit log) correlate its records with Graph's;
-        `idempotent` overrides the method's default, e.g. for a `$batch` of GETs.
+        `idempotent` overrides the method's default, e.g. for a `$batch` of GETs, and `write`
+        whether it changes anything (errors carry it, so a read's never speak of changes);
+        `deadline` overrides the policy's (a `$batch` shares one across its POSTs).
         """
         method = method.upper()
-        url = self.url_for(path)
-        crid = client_request_id or str(uuid.uuid4())
-        may_repeat = is_idempotent(method) if idempotent is None else idempotent
-        budget = self.retry.budget()
+        changes = is_write(method) if write is None else write
+        budget = RetryBudget(self.retry, deadline) if deadline else self.retry.budget()
+        try:
+            return self._send(
+                method,
+                self.url_for(path),
+                params=params,
+                json=json,
+                headers=headers,
+                crid=client_request_id or str(uuid.uuid4()),
+                may_repeat=is_idempotent(method) if idempotent is None else idempotent,
+                changes=changes,
+                budget=budget,
+            )
+        except GraphError as error:
+            error.write = changes
+            raise
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        crid: str,
+        may_repeat: bool,
+        changes: bool,
+        budget: RetryBudget,
+    ) -> GraphResponse:
+        if not budget.can_attempt():
+            raise GraphNotSent(
+                f"Graph's deadline ({budget.deadline.seconds:g} s) left no time to send "
+                f"{method} {urlsplit(url).path}: it was not sent.",
+                client_request_id=crid,
+            )
         refreshed = False
         started = time.perf_counter()
         attempts = 0
@@ -134,10 +178,13 @@ class GraphClient:
                     # requests lets REQUESTS_CA_BUNDLE override session.verify (psf/requests#3829),
                     # which would drop OUTBOUND_CA_BUNDLE; passed per request, it holds.
                     verify=self.session.verify,
-                    **({"timeout": self.timeout} if self.timeout is not None else {}),
+                    # Never past the deadline, whatever the configured timeout.
+                    timeout=budget.attempt_timeout(
+                        self.timeout or getattr(self.session, "timeout", None)
+                    ),
                 )
             except requests.RequestException as exc:
-                error = _transport_error(exc, method, url, crid)
+                error = _transport_error(exc, method, url, crid, changes=changes)
                 delay = budget.delay_for(None)
                 if may_repeat and _may_heal(exc) and budget.allows(delay):
                     logger.warning(
@@ -152,7 +199,8 @@ class GraphClient:
                 # An expired or revoked token: one fresh token, one more try (401 = not processed).
                 refreshed = True
                 self._access_token(force_refresh=True)
-                continue
+                if budget.can_attempt():
+                    continue
             if self.retry.should_retry_status(status, idempotent=may_repeat):
                 retry_after = retry_after_seconds(raw.headers)
                 delay = budget.delay_for(retry_after)
@@ -167,6 +215,7 @@ class GraphClient:
                     )
                     budget.wait(delay)
                     continue
+                # Past the deadline: answer now, saying how long Graph asked to wait.
                 raise self._error(raw, crid, retry_after=delay if status == 429 else retry_after)
             if status >= 400:
                 raise self._error(raw, crid, retry_after=None)
@@ -262,12 +311,10 @@ def _may_heal(exc: requests.RequestException) -> bool:
 
 
 def _transport_error(
-    exc: requests.RequestException, method: str, url: str, crid: str
+    exc: requests.RequestException, method: str, url: str, crid: str, *, changes: bool
 ) -> GraphError:
     if isinstance(exc, requests.Timeout):
-        outcome = (
-            " The change may or may not have been applied." if not is_idempotent(method) else ""
-        )
+        outcome = " The change may or may not have been applied." if changes else ""
         return GraphTimeout(
             f"Graph did not answer {method} {urlsplit(url).path} in time.{outcome}",
             client_request_id=crid,

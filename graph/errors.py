@@ -35,6 +35,9 @@ class GraphError(Exception):
         self.target = target
         self.operation_id = operation_id
         self.activity_id = activity_id
+        # Whether the request would have changed something in Graph (set by the client): a read
+        # that fails never leaves a change behind, so its message must not speak of one.
+        self.write = False
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -90,3 +93,19 @@ class GraphUnavailable(GraphError):
 
 class GraphTimeout(GraphUnavailable):
     """No answer within the timeout. For a write, Graph may or may not have applied it."""
+
+
+class GraphNotSent(GraphUnavailable):
+    """The request never left: the Graph deadline left no time for it. Nothing was applied."""
+
+
+def may_have_been_applied(error: GraphError) -> bool:
+    """The one classification of a failed write, for single requests and `$batch` items alike.
+
+    False — Graph certainly did not apply it: a refusal (4xx, including 429 throttling and a
+    `$batch` item's 424), or a request that was never sent. True — nobody can tell: no answer
+    (a timeout, a dropped connection), a 5xx, or a success status with an unreadable answer.
+    """
+    if isinstance(error, GraphNotSent):
+        return False
+    return error.status is None or not 400 <= error.status < 500

@@ -1,4 +1,9 @@
-"""When the Graph client may retry a request, and how long it waits before it does."""
+"""When the Graph client may retry a request, and how long it waits before it does.
+
+One policy for single requests and `$batch` calls. Its bound is a deadline (see
+`graph.deadline`), not a budget of sleeps: the time spent inside attempts counts too,
+each attempt's timeout shrinks to the time left, and no attempt starts that could not finish.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +16,30 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
+from graph.deadline import Deadline, current_deadline
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # 429 means Graph did not process the request, so it is safe to repeat for any method; 503/504
 # may arrive after the work was done, so only requests that can be repeated safely go again.
 THROTTLED = 429
 RETRYABLE_IF_IDEMPOTENT = frozenset({503, 504})
 
 
-def default_max_wait() -> float:
-    return float(getattr(settings, "GRAPH_RETRY_MAX_WAIT_SECONDS", 30))
+def default_deadline() -> float:
+    return float(getattr(settings, "GRAPH_BACKGROUND_DEADLINE_SECONDS", 120))
+
+
+def default_timeout() -> float:
+    return float(getattr(settings, "OUTBOUND_TIMEOUT_SECONDS", 20))
 
 
 def is_idempotent(method: str) -> bool:
     return method.upper() in IDEMPOTENT_METHODS
+
+
+def is_write(method: str) -> bool:
+    return method.upper() not in SAFE_METHODS
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -46,13 +62,20 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """The bound on total waiting, the backoff curve, and the clock (injectable for tests)."""
+    """The deadline outside a request, the backoff curve, and the clock (injectable for tests).
 
-    max_wait_seconds: float = field(default_factory=default_max_wait)
+    `deadline_seconds` bounds a call made outside any `graph_deadline(...)` block; inside one, the
+    stricter of the two holds. `min_attempt_seconds` is the least time an attempt is given (see
+    `RetryBudget.floor`): with less left, it is not started.
+    """
+
+    deadline_seconds: float = field(default_factory=default_deadline)
     max_attempts: int = 10
+    min_attempt_seconds: float = 1.0
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 8.0
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
     jitter: Callable[[float, float], float] = random.uniform
 
     def should_retry_status(self, status: int, *, idempotent: bool) -> bool:
@@ -64,24 +87,41 @@ class RetryPolicy:
         return ceiling / 2 + self.jitter(0, ceiling / 2)
 
     def budget(self) -> RetryBudget:
-        return RetryBudget(self)
+        own = Deadline.after(self.deadline_seconds, clock=self.clock)
+        return RetryBudget(self, own.earlier(current_deadline()))
 
 
 class RetryBudget:
-    """The waiting one logical request (or one $batch call) has done so far."""
+    """What one logical request (or one `send_batch`) may still do before its deadline."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, deadline: Deadline) -> None:
         self.policy = policy
+        self.deadline = deadline
         self.retries = 0
         self.waited = 0.0
+
+    def remaining(self) -> float:
+        return self.deadline.remaining()
+
+    def floor(self) -> float:
+        """The least time an attempt is given (a quarter of a very short deadline at most)."""
+        return min(self.policy.min_attempt_seconds, self.deadline.seconds / 4)
+
+    def can_attempt(self) -> bool:
+        """Whether an attempt started now would get at least its floor of time."""
+        return self.remaining() >= self.floor()
+
+    def attempt_timeout(self, configured: float | None) -> float:
+        """The attempt's timeout: the configured one, shrunk to the time left."""
+        return max(0.001, min(configured or default_timeout(), self.remaining()))
 
     def delay_for(self, retry_after: float | None) -> float:
         return retry_after if retry_after is not None else self.policy.backoff(self.retries)
 
     def allows(self, delay: float) -> bool:
+        """A retry after `delay`: only if the attempt after the wait can still finish in time."""
         return (
-            self.retries + 1 < self.policy.max_attempts
-            and self.waited + delay <= self.policy.max_wait_seconds
+            self.retries + 1 < self.policy.max_attempts and delay + self.floor() <= self.remaining()
         )
 
     def wait(self, delay: float) -> None:

@@ -24,10 +24,12 @@ from graph.errors import (
     GraphBadRequest,
     GraphError,
     GraphNotFound,
+    GraphNotSent,
     GraphPermissionError,
     GraphThrottled,
     GraphTimeout,
     GraphUnavailable,
+    may_have_been_applied,
 )
 from kernel.errors import Refusal
 from kernel.identity import SignInError
@@ -52,15 +54,29 @@ def graph_fault_message(error: GraphError) -> str:
             f"{max(1, round(error.retry_after))} seconds."
         )
     elif isinstance(error, GraphTimeout):
+        text = "Graph did not answer in time."
+    elif isinstance(error, GraphNotSent):
         text = (
-            "Graph did not answer in time. A change may or may not have been applied: "
-            "check the object and the audit log before trying again."
+            "Graph is answering too slowly: the dashboard's time for Graph ran out before this "
+            "request was sent."
         )
+        if error.write:
+            text += " Nothing was changed."
+    elif isinstance(error, GraphUnavailable) and error.status and error.status < 400:
+        text = "Graph's answer could not be read."
     elif isinstance(error, GraphUnavailable):
         status = f" (HTTP {error.status})" if error.status else ""
-        text = f"Graph is unavailable right now{status}. Try again in a moment."
+        text = f"Graph is unavailable right now{status}."
     else:
         text = f"Graph answered with an error: {error.message}"
+    if error.write and may_have_been_applied(error):
+        # Only a write can leave a change behind; a read's message never speaks of one.
+        text += (
+            " The change may or may not have been applied: check the object and the audit log "
+            "before trying again."
+        )
+    elif isinstance(error, GraphUnavailable):
+        text += " Try again in a moment."
     code = f" Graph code: {error.code}." if error.code else ""
     return f"{text}{code} {request_reference(error)}"
 
@@ -94,7 +110,7 @@ def fault_status(error: GraphError) -> int:
         return error.status if error.status in {400, 409, 412, 422} else 400
     if isinstance(error, GraphThrottled):
         return 503
-    if isinstance(error, GraphTimeout):
+    if isinstance(error, GraphTimeout | GraphNotSent):
         return 504
     if isinstance(error, GraphUnavailable) and error.status == 503:
         return 503

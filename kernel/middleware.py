@@ -1,17 +1,32 @@
-"""Site-wide middleware: sign-in required everywhere but the public paths, the one fault path for
-pages, and toasts for htmx."""
+"""Site-wide middleware: one Graph deadline per request, sign-in required everywhere but the
+public paths, the one fault path for pages, and toasts for htmx."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_htmx.http import trigger_client_event
 
+from graph.deadline import graph_deadline
 from kernel.faults import fault_response, sign_in_again
+
+
+class GraphDeadlineMiddleware:
+    """Every Graph call a request makes ends within GRAPH_REQUEST_DEADLINE_SECONDS of its start,
+    retries and waits included, so a slow or throttling Graph answers with a fault page (or a
+    503 + Retry-After) before the server's worker timeout could answer a bare 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with graph_deadline(settings.GRAPH_REQUEST_DEADLINE_SECONDS):
+            return self.get_response(request)
 
 
 class SignInRequiredMiddleware(LoginRequiredMiddleware):

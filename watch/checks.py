@@ -35,8 +35,8 @@ def watch_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 id="watch.E002",
             )
         )
-    deadline = getattr(settings, "GRAPH_BACKGROUND_DEADLINE_SECONDS", None)
-    if deadline is not None and deadline >= longest:
+    deadline = settings.GRAPH_BACKGROUND_DEADLINE_SECONDS
+    if deadline >= longest:
         errors.append(
             Error(
                 "GRAPH_BACKGROUND_DEADLINE_SECONDS must be below WATCH_TASK_TIME_LIMIT_SECONDS: a "

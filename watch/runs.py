@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from graph.deadline import graph_deadline
 from watch.models import RunStatus, TaskRun
 
 # A message header: when the task was sent (epoch seconds), set by `watch.signals`.
@@ -92,7 +93,8 @@ def _prune(task_name: str) -> None:
 
 
 class RecordedTask(Task):
-    """A Celery task whose every run is a `TaskRun` row (started, then succeeded or failed)."""
+    """A Celery task whose every run is a `TaskRun` row (started, then succeeded or failed),
+    its Graph work bound by GRAPH_BACKGROUND_DEADLINE_SECONDS."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         request = self.request
@@ -104,7 +106,11 @@ class RecordedTask(Task):
             waited=waited_seconds(request),
         )
         try:
-            result = super().__call__(*args, **kwargs)
+            # All of the task's Graph work ends by one deadline, below the task's time limit
+            # (system check watch.E003), so a slow Graph fails the run instead of the worker
+            # killing it.
+            with graph_deadline(settings.GRAPH_BACKGROUND_DEADLINE_SECONDS):
+                result = super().__call__(*args, **kwargs)
         except BaseException as error:
             finish_run(run, error=error)
             raise

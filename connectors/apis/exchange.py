@@ -156,7 +156,14 @@ class SyncOutputSerializer(serializers.Serializer):
     connectorId = serializers.CharField(source="connector_id")  # noqa: N815
     syncType = serializers.CharField(source="sync_type")  # noqa: N815
     requestedDateTime = serializers.DateTimeField(source="requested_at")  # noqa: N815
+    outcome = serializers.SerializerMethodField(
+        help_text="succeeded (Graph accepted the request), failed (Graph certainly did not apply "
+        "it) or unknown (it may have been applied: check lastSyncDateTime and the audit log)"
+    )
     error = serializers.SerializerMethodField()
+
+    def get_outcome(self, result: Any) -> str:
+        return str(getattr(result, "outcome", "succeeded"))
 
     def get_error(self, result: Any) -> dict[str, Any] | None:
         error = getattr(result, "error", None)

@@ -335,13 +335,14 @@ def exchange_connector_bulk_sync(request: HtmxHttpRequest) -> HttpResponse:
         connector_ids=ids,
         sync_type=form.cleaned_data["sync_type"],
     )
-    failed = [result for result in results if result.error]
-    if failed:
+    refused = sum(result.outcome == Outcome.FAILED for result in results)
+    unknown = sum(result.outcome == Outcome.UNKNOWN for result in results)
+    if refused or unknown:
         messages.warning(
             request,
-            f"Sync requested for {len(results) - len(failed)} of {len(results)} "
-            f"connector{pluralize(len(results))}; "
-            f"{len(failed)} refused.",
+            f"Sync requested for {len(results) - refused - unknown} of {len(results)} "
+            f"connector{pluralize(len(results))}; {refused} refused, {unknown} with an unknown "
+            "outcome (see the audit log).",
         )
     else:
         messages.success(
@@ -349,8 +350,17 @@ def exchange_connector_bulk_sync(request: HtmxHttpRequest) -> HttpResponse:
         )
     if request.htmx:
         items = [{"id": result.connector_id, "sync": _bulk_state(result)} for result in results]
-        return render(request, f"{LIST}#bulk-results", {"results": items, "refused": len(failed)})
+        context = {"results": items, "refused": refused, "unknown": unknown}
+        return render(request, f"{LIST}#bulk-results", context)
     return redirect("exchange:list")
+
+
+# A connector's own outcome in a bulk sync, as its row shows it.
+BULK_PROGRESS = {
+    Outcome.SUCCEEDED: SyncProgress.PENDING,
+    Outcome.FAILED: SyncProgress.REFUSED,
+    Outcome.UNKNOWN: SyncProgress.UNKNOWN,
+}
 
 
 def _bulk_state(result: services.BulkSyncResult) -> selectors.SyncState:
@@ -358,7 +368,7 @@ def _bulk_state(result: services.BulkSyncResult) -> selectors.SyncState:
         connector_id=result.connector_id,
         requested_at=result.requested_at,
         sync_type=ExchangeSyncType(result.sync_type),
-        progress=SyncProgress.REFUSED if result.error else SyncProgress.PENDING,
+        progress=BULK_PROGRESS[result.outcome],
         timeout_seconds=settings.SYNC_VERIFY_TIMEOUT_SECONDS,
         message=graph_fault_message(result.error) if result.error else "",
     )

@@ -8,11 +8,13 @@ from django.core.paginator import EmptyPage, Paginator
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
+from kernel.query_fields import MAX_PAGE
+
 MAX_PAGE_SIZE = 200
 
 
 class PageQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=50
     )

@@ -686,7 +686,7 @@ def test_graph_faults_on_intune_events_keep_graphs_request_id(
     status: int,
     code: str,
 ) -> None:
-    settings.GRAPH_RETRY_MAX_WAIT_SECONDS = 0
+    settings.GRAPH_REQUEST_DEADLINE_SECONDS = 1
     client = client_as(READER)
     sandbox_faults.install({"path": INTUNE_PATH, **fault})
     response = client.get(INTUNE)

@@ -247,7 +247,7 @@ def test_an_intune_404_keeps_its_operation_id(bearer_client, connector) -> None:
 def test_graph_throttling_is_503_with_retry_after(
     bearer_client, connector, sandbox_faults, settings
 ) -> None:
-    settings.GRAPH_RETRY_MAX_WAIT_SECONDS = 0
+    settings.GRAPH_REQUEST_DEADLINE_SECONDS = 1
     sandbox_faults.install({"path": "/beta/deviceManagement/*", "fault": "429", "retry_after": 9})
     response = bearer_client(READER).get(f"{BASE}/{connector.id}/")
     assert response.status_code == 503
@@ -259,7 +259,7 @@ def test_graph_throttling_is_503_with_retry_after(
 def test_graph_failures_map_to_gateway_errors(
     bearer_client, connector, sandbox_faults, settings, fault, expected
 ) -> None:
-    settings.GRAPH_RETRY_MAX_WAIT_SECONDS = 0
+    settings.GRAPH_REQUEST_DEADLINE_SECONDS = 1
     sandbox_faults.install({"path": "/beta/deviceManagement/*", "fault": fault})
     response = bearer_client(READER).get(f"{BASE}/{connector.id}/")
     assert response.status_code == expected

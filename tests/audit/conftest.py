@@ -84,12 +84,12 @@ EXCHANGE = "deviceManagement/exchangeConnectors"
 
 
 def fixed_token_graph(token: str) -> GraphClient:
-    """A GraphClient on the sandbox with one real token; no retry waits (the bound is 0 s)."""
+    """A GraphClient on the sandbox with one real token; no retries (one attempt each)."""
 
     def provider(scopes: Sequence[str], *, force_refresh: bool = False) -> str:
         return token
 
-    return GraphClient(provider, retry=RetryPolicy(max_wait_seconds=0))
+    return GraphClient(provider, retry=RetryPolicy(max_attempts=1))
 
 
 def audited_patch(

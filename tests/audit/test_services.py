@@ -15,6 +15,7 @@ from audit.verification import audit_chain_verify
 from graph.errors import (
     GraphError,
     GraphNotFound,
+    GraphNotSent,
     GraphPermissionError,
     GraphThrottled,
     GraphTimeout,
@@ -115,10 +116,16 @@ def test_a_successful_write_leaves_attempt_then_outcome_sharing_the_client_reque
         ),
         (
             GraphUnavailable("Service unavailable", status=503, code="serviceNotAvailable"),
-            Outcome.FAILED,
+            Outcome.UNKNOWN,
         ),
+        (
+            GraphUnavailable("An unspecified error", status=500, code="generalException"),
+            Outcome.UNKNOWN,
+        ),
+        (GraphUnavailable("Graph sent unreadable JSON", status=200), Outcome.UNKNOWN),
+        (GraphNotSent("The deadline left no time to send it"), Outcome.FAILED),
     ],
-    ids=["403", "429-past-the-bound", "404", "timeout", "504", "503"],
+    ids=["403", "429-past-the-bound", "404", "timeout", "504", "503", "500", "malformed", "unsent"],
 )
 def test_a_failed_write_leaves_an_outcome_with_graphs_code_and_request_id(
     error: GraphError, outcome: Outcome

@@ -224,7 +224,7 @@ def test_the_list_pages_locally_fifty_rows_at_a_time(admin_client: Client) -> No
 def test_a_graph_outage_on_the_list_names_the_request_id(
     admin_client: Client, sandbox_faults, settings
 ) -> None:
-    settings.GRAPH_RETRY_MAX_WAIT_SECONDS = 0
+    settings.GRAPH_REQUEST_DEADLINE_SECONDS = 1
     sandbox_faults.install({"path": "/beta/deviceManagement/exchangeConnectors", "fault": "503"})
     response = admin_client.get(URL)
     html = response.content.decode()
@@ -237,7 +237,7 @@ def test_a_graph_outage_on_the_list_names_the_request_id(
 def test_a_graph_outage_on_an_htmx_request_is_a_toast_not_a_swap(
     admin_client: Client, sandbox_faults, settings
 ) -> None:
-    settings.GRAPH_RETRY_MAX_WAIT_SECONDS = 0
+    settings.GRAPH_REQUEST_DEADLINE_SECONDS = 1
     sandbox_faults.install({"path": "/beta/deviceManagement/exchangeConnectors", "fault": "500"})
     response = admin_client.get(URL, headers={"HX-Request": "true"})
     assert response.status_code == 502

@@ -266,3 +266,72 @@ def test_bulk_sync_of_one_says_one_connector(operator_client: Client, connector)
         "/exchange-connectors/sync/", {"sync_type": "deltaSync", "ids": [connector.id]}, follow=True
     )
     assert "Sync requested for 1 connector." in response.content.decode()
+
+
+MISSING = [f"00000000-0000-0000-0000-{n:012d}" for n in range(8)]
+
+
+def second_batch_post_fails(sandbox_faults) -> None:
+    """The first `$batch` POST is served (after 1 ms), the second answers 503."""
+    sandbox_faults.install(
+        {"method": "POST", "path": "/beta/$batch", "fault": "delay", "seconds": 0.001, "times": 1},
+        {"method": "POST", "path": "/beta/$batch", "fault": "503", "times": 1},
+    )
+
+
+def bulk_ids() -> list[str]:
+    """12 real connectors and 8 unknown ids (the first $batch POST), then 5 real ones."""
+    real = [c.id for c in factories.exchange_connectors(17)]
+    return real[:12] + MISSING + real[12:]
+
+
+def test_when_the_second_batch_post_fails_the_first_chunk_keeps_its_outcomes_on_the_page(
+    operator_client: Client, sandbox_faults, settings
+) -> None:
+    settings.SANDBOX_SYNC_DELAY_SECONDS = 60
+    ids = bulk_ids()
+    second_batch_post_fails(sandbox_faults)
+
+    response = operator_client.post(
+        "/exchange-connectors/sync/", {"ids": ids, "sync_type": "deltaSync"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("Sync requested") == 12
+    assert html.count("Sync refused") == 8 and "no such object" in html
+    assert html.count("Sync outcome unknown") == 5 and "may or may not have been applied" in html
+    assert "25 sync requests sent, 8 refused, 5 with an unknown outcome" in html
+    outcomes = {
+        entry.target_id: (entry.outcome, entry.graph_status)
+        for entry in AuditEntry.objects.filter(phase=Phase.OUTCOME)
+    }
+    assert [outcomes[i] for i in ids] == (
+        [(Outcome.SUCCEEDED, 204)] * 12 + [(Outcome.FAILED, 404)] * 8 + [(Outcome.UNKNOWN, 503)] * 5
+    )
+
+
+def test_when_the_second_batch_post_fails_the_api_reports_each_connectors_outcome(
+    operator_client: Client, sandbox_faults, settings
+) -> None:
+    settings.SANDBOX_SYNC_DELAY_SECONDS = 60
+    ids = bulk_ids()
+    second_batch_post_fails(sandbox_faults)
+
+    response = operator_client.post(
+        "/api/v1/exchange-connectors/sync/",
+        {"connectorIds": ids, "syncType": "deltaSync"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["connectorId"] for r in results] == ids
+    assert [r["outcome"] for r in results] == ["succeeded"] * 12 + ["failed"] * 8 + ["unknown"] * 5
+    assert [r["error"] and r["error"]["status"] for r in results] == [None] * 12 + [404] * 8 + [
+        503
+    ] * 5
+    audited = AuditEntry.objects.filter(phase=Phase.OUTCOME)
+    assert audited.filter(outcome=Outcome.SUCCEEDED).count() == 12
+    assert audited.filter(outcome=Outcome.FAILED, graph_status=404).count() == 8
+    assert audited.filter(outcome=Outcome.UNKNOWN, graph_status=503).count() == 5

@@ -62,7 +62,7 @@ def test_app_proxy_card_asks_for_consent_first_then_flags_thin_groups(
 def test_a_graph_fault_on_one_card_leaves_the_page_and_names_the_request(
     signed_in_client, tenant, sandbox_faults, settings
 ) -> None:
-    settings.GRAPH_RETRY_MAX_WAIT_SECONDS = 0
+    settings.GRAPH_REQUEST_DEADLINE_SECONDS = 1
     sandbox_faults.install({"path": "/beta/deviceManagement/*", "fault": "503"})
     response = signed_in_client(READER).get("/")
     assert response.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,12 +30,16 @@ class RecordingTokens:
 
 @dataclass
 class FakeClock:
-    """An injected `sleep` that records the waits instead of taking them."""
+    """An injected `sleep` that records the waits instead of taking them, and a clock that runs
+    at real time plus the waits it did not take (so deadlines see them)."""
 
     sleeps: list[float] = field(default_factory=list)
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+
+    def now(self) -> float:
+        return time.monotonic() + sum(self.sleeps)
 
 
 @pytest.fixture
@@ -47,8 +52,12 @@ def make_graph(graph_token: Callable[..., str], clock: FakeClock) -> Callable[..
     """A GraphClient for a demo user; the retry clock is fake unless `real_time=True`."""
 
     def make(upn: str = "admin@sandbox.example", *, real_time: bool = False, **kw) -> GraphClient:
-        retry_kw = {k: kw.pop(k) for k in ("max_wait_seconds", "max_attempts") if k in kw}
-        retry = RetryPolicy(**retry_kw) if real_time else RetryPolicy(sleep=clock.sleep, **retry_kw)
+        retry_kw = {k: kw.pop(k) for k in ("deadline_seconds", "max_attempts") if k in kw}
+        retry = (
+            RetryPolicy(**retry_kw)
+            if real_time
+            else RetryPolicy(sleep=clock.sleep, clock=clock.now, **retry_kw)
+        )
         return GraphClient(RecordingTokens([graph_token(upn)]), retry=retry, **kw)
 
     return make

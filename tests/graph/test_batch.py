@@ -79,7 +79,7 @@ def test_inner_429s_past_the_bound_are_throttled_results(
 ) -> None:
     [connector] = connectors(1)
     sandbox_faults.install({"method": "GET", "path": "*", "fault": "429", "retry_after": 4})
-    graph = make_graph(max_wait_seconds=5)
+    graph = make_graph(deadline_seconds=6)
 
     results = graph.batch([get(connector)])
 
@@ -167,3 +167,50 @@ def test_a_dependency_chain_longer_than_a_batch_is_refused(graph: GraphClient) -
 
     with pytest.raises(ValueError, match="at most 20"):
         graph.batch(chain)
+
+
+def fail_second_batch_post(sandbox_faults, fault: str) -> None:
+    """The first `$batch` POST is served (after a 1 ms delay), the second gets `fault`."""
+    sandbox_faults.install(
+        {"method": "POST", "path": "/beta/$batch", "fault": "delay", "seconds": 0.001, "times": 1},
+        {"method": "POST", "path": "/beta/$batch", "fault": fault, "times": 1},
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"), [("503", 503), ("500", 500), ("drop", 0), ("malformed", 200)]
+)
+def test_a_failed_second_post_keeps_the_first_chunks_answers(
+    graph: GraphClient, sandbox_faults, fault: str, status: int
+) -> None:
+    items = connectors(25)
+    fail_second_batch_post(sandbox_faults, fault)
+
+    results = graph.batch(sync(c.id, c.id) for c in items)
+
+    assert [results[c.id].status for c in items[:20]] == [204] * 20
+    assert all(results[c.id].ok for c in items[:20])
+    late = [results[c.id] for c in items[20:]]
+    assert [result.status for result in late] == [status] * 5
+    assert all(result.error is not None and result.error.write for result in late)
+
+
+def test_a_later_chunk_is_still_sent_after_a_failed_one(graph: GraphClient, sandbox_faults) -> None:
+    items = connectors(45)
+    fail_second_batch_post(sandbox_faults, "503")
+
+    results = graph.batch(sync(c.id, c.id) for c in items)
+
+    assert [results[c.id].ok for c in items] == [True] * 20 + [False] * 20 + [True] * 5
+
+
+def test_an_unreadable_inner_answer_is_an_error_not_a_success(
+    graph: GraphClient, sandbox_faults
+) -> None:
+    [connector] = connectors(1)
+    sandbox_faults.install({"method": "POST", "path": "*/sync", "fault": "malformed"})
+
+    result = graph.batch([sync(connector.id, "s")])["s"]
+
+    assert result.status == 200 and result.error is not None
+    assert "unreadable" in result.error.message

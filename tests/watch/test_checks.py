@@ -14,13 +14,14 @@ def test_check_deploy_fails_without_encryption_keys_of_your_own() -> None:
     assert "watch.E010" in result.stdout + result.stderr
 
 
-def test_a_malformed_key_and_a_visibility_timeout_below_the_longest_task_are_errors() -> None:
+def test_a_malformed_key_and_timeouts_out_of_order_are_errors() -> None:
     env = {
         **PRODUCTION_ENV,
         "WATCH_ENCRYPTION_KEYS": "not-a-fernet-key",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "WATCH_TASK_TIME_LIMIT_SECONDS": "900",
         "WATCH_VISIBILITY_TIMEOUT_SECONDS": "600",
+        "GRAPH_BACKGROUND_DEADLINE_SECONDS": "900",
     }
 
     output = manage("check", env=env)
@@ -29,3 +30,4 @@ def test_a_malformed_key_and_a_visibility_timeout_below_the_longest_task_are_err
     text = output.stdout + output.stderr
     assert "watch.E001" in text and "key 1 is not a Fernet key" in text
     assert "watch.E002" in text
+    assert "watch.E003" in text

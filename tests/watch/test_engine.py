@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from celery import shared_task
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -16,10 +17,11 @@ from audit import chain
 from audit.checkpoints import Checkpoint
 from audit.models import AuditEntry, Outcome, Phase
 from audit.services import Target, audit_record
+from graph.deadline import current_deadline
 from tests.watch.conftest import Schedule, wait_for
 from watch import credentials
 from watch.models import RunStatus, TaskRun, WorkerHeartbeat
-from watch.runs import finish_run, start_run
+from watch.runs import RecordedTask, finish_run, start_run
 
 
 def test_beat_sends_the_heartbeat_on_schedule_and_a_worker_stores_each_run(
@@ -144,3 +146,18 @@ def test_a_failing_checkpoint_webhook_is_retried_then_reported(
 
     run = TaskRun.objects.get(task_name="watch.audit_checkpoint")
     assert (run.status, run.attempts) == (RunStatus.FAILED, 4)  # the first try and 3 retries
+
+
+@shared_task(name="tests.watch.deadline_probe", base=RecordedTask, bind=True)
+def deadline_probe(self: RecordedTask) -> dict[str, Any]:
+    deadline = current_deadline()
+    return {"seconds": deadline.seconds if deadline else None}
+
+
+@pytest.mark.django_db
+def test_a_task_s_graph_work_has_the_background_deadline(settings: Any) -> None:
+    settings.GRAPH_BACKGROUND_DEADLINE_SECONDS = 42
+
+    deadline_probe.apply()
+
+    assert TaskRun.objects.get(task_name="tests.watch.deadline_probe").result == {"seconds": 42}
