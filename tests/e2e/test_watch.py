@@ -54,6 +54,7 @@ def test_an_admin_turns_the_watch_on_by_signing_in_for_it(
     sign_in_as: Callable[..., Page], page: Page, engine_rows: None, settings: Any
 ) -> None:
     sign_in_as(ADMIN, path="/watch/")
+    expect(page).to_have_title("Watch · Connector Dashboard")
     expect(page.get_by_test_id("watch-status")).to_contain_text("nobody has signed in")
 
     page.get_by_role("button", name="Turn the watch on: sign in for it").click()
