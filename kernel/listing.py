@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.http import QueryDict
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, QueryDict
+from django.template.defaultfilters import pluralize
 
 
 @dataclass(frozen=True)
@@ -62,3 +66,18 @@ def query_without(state: QueryDict, *names: str) -> str:
     for name in names:
         query.pop(name, None)
     return query.urlencode()
+
+
+def list_page(request: HttpRequest, rows: Sequence[Any], number: int | None, per_page: int) -> Page:
+    """One page of a list. A page past the end (a bookmark of a list that has shrunk) shows the
+    last page and says so, never silently another page."""
+    paginator = Paginator(rows, per_page)
+    wanted = number or 1
+    if wanted > paginator.num_pages:
+        pages = paginator.num_pages
+        messages.warning(
+            request,
+            f"There is no page {wanted}: the list has {pages} page{pluralize(pages)}. "
+            f"This is page {pages}.",
+        )
+    return paginator.get_page(wanted)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +29,7 @@ from connectors.views.csv_export import csv_response
 from connectors.views.editing import EditFlow, reviewed_edit
 from kernel.graph_clients import graph_for
 from kernel.htmx import HtmxHttpRequest, form_error_status, page_or_partial
-from kernel.listing import query_without, sort_columns
+from kernel.listing import list_page, query_without, sort_columns
 from kernel.roles import Role, role_required
 
 LIST = "connectors/app_proxy/list.html"
@@ -80,11 +79,12 @@ def app_proxy_connector_list(request: HtmxHttpRequest) -> HttpResponse:
             columns=CSV_COLUMNS,
             name="app-proxy-connectors",
         )
-    context = _list_context(request.GET, form, tenant, rows)
+    context = _list_context(request, request.GET, form, tenant, rows)
     return render(request, page_or_partial(request, LIST, "results"), context)
 
 
 def _list_context(
+    request: HtmxHttpRequest,
     query: QueryDict,
     form: AppProxyConnectorFilterForm,
     tenant: AppProxyTenant,
@@ -92,7 +92,7 @@ def _list_context(
 ) -> dict[str, Any]:
     """What the list's results region shows, for the state in `query`."""
     grouped = form.cleaned_data.get("view") == "groups"
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(form.cleaned_data.get("page") or 1)
+    page = list_page(request, rows, form.cleaned_data.get("page"), ROWS_PER_PAGE)
     shown = {row.connector.id for row in rows}
     chosen_group = form.cleaned_data.get("group")
     return {
@@ -252,6 +252,6 @@ def _moved_results(request: HtmxHttpRequest, back: QueryDict) -> HttpResponse:
         graph=graph_for(request, scopes=settings.APP_PROXY_GRAPH_SCOPES)
     )
     rows = selectors.app_proxy_connector_list(tenant=tenant, **form.selector_arguments())
-    response = render(request, f"{LIST}#results", _list_context(back, form, tenant, rows))
+    response = render(request, f"{LIST}#results", _list_context(request, back, form, tenant, rows))
     trigger_client_event(response, "dialog:close")
     return retarget(response, "#results")

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -37,7 +36,7 @@ from graph.datetimes import parse_graph_datetime
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
 from kernel.htmx import HtmxHttpRequest, form_error_status, page_or_partial, targets
-from kernel.listing import query_without, sort_columns
+from kernel.listing import list_page, query_without, sort_columns
 from kernel.roles import Role, role_required
 
 LIST = "connectors/exchange/list.html"
@@ -74,7 +73,7 @@ def exchange_connector_list(request: HtmxHttpRequest) -> HttpResponse:
             columns=CSV_COLUMNS,
             name="exchange-connectors",
         )
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(form.cleaned_data.get("page") or 1)
+    page = list_page(request, rows, form.cleaned_data.get("page"), ROWS_PER_PAGE)
     context |= {
         "page": page,
         "rows": page.object_list,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from sandbox.models import ExchangeConnector
+from tests.conftest import ADMIN, consent_to
 from tests.connectors.support import forget_graph_calls, graph_calls
 from tests.sandbox import factories
 
@@ -243,3 +244,20 @@ def test_a_graph_outage_on_an_htmx_request_is_a_toast_not_a_swap(
     assert response.status_code == 502
     assert response.content == b""
     assert "Graph request id" in response["HX-Trigger"]
+
+
+@pytest.mark.parametrize("url", ["/exchange-connectors/", "/app-proxy/connectors/"])
+def test_a_page_past_the_end_shows_the_last_page_and_says_so(
+    admin_client: Client, url: str
+) -> None:
+    """Issue 13, item 10: a bookmark of page 2 after the list shrank is never silently page 1."""
+    consent_to(ADMIN, ["https://graph.microsoft.com/Directory.ReadWrite.All"])
+    factories.exchange_connector()
+    factories.app_proxy_connector()
+
+    plain = admin_client.get(url, {"page": 2})
+    htmx = admin_client.get(url, {"page": 2}, headers={"HX-Request": "true"})
+
+    said = "There is no page 2: the list has 1 page. This is page 1."
+    assert plain.status_code == 200 and said in plain.content.decode()
+    assert htmx.status_code == 200 and said in htmx["HX-Trigger"]
