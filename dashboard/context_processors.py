@@ -16,6 +16,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Exchange connectors", "exchange:list"),
     ("App Proxy", "app_proxy:list"),
     ("Audit log", "audit:list"),
+    ("Watch", "watch:page"),
 ]
 
 

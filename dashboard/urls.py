@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include(("dashboard.api_urls", "api"))),
     path("", include("connectors.urls")),
     path("audit/", include("audit.urls")),
+    path("watch/", include("watch.urls")),
 ]
 
 if settings.SANDBOX_MODE:

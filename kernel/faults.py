@@ -32,6 +32,7 @@ from graph.errors import (
     may_have_been_applied,
 )
 from kernel.errors import Refusal
+from kernel.identity import SignInError
 
 
 def graph_fault_message(error: GraphError) -> str:
@@ -197,3 +198,13 @@ def _referring_page(request: HttpRequest) -> str:
     ):
         return "/"
     return urlsplit(referer)._replace(scheme="", netloc="").geturl()
+
+
+def sign_in_error_response(request: HttpRequest, error: SignInError) -> HttpResponse:
+    """A sign-in that could not complete (the dashboard's own, or the watch's): what happened."""
+    return render(
+        request,
+        "dashboard/sign_in_error.html",
+        {"title": error.title, "message": error.message},
+        status=error.status,
+    )
