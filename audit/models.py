@@ -29,6 +29,8 @@ class Outcome(models.TextChoices):
 class Channel(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"
+    # Background work: the watch acting for the admin who signed in for it.
+    WATCH = "watch", "Watch"
 
 
 class TargetType(models.TextChoices):
@@ -37,6 +39,7 @@ class TargetType(models.TextChoices):
     EXCHANGE_CONNECTOR = "exchangeConnector", "Exchange connector"
     APP_PROXY_CONNECTOR = "appProxyConnector", "App Proxy connector"
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
+    WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
 
 
 class Action(models.TextChoices):
@@ -51,6 +54,9 @@ class Action(models.TextChoices):
     CONNECTOR_GROUP_CREATE = "connectorGroup.create", "Create connector group"
     CONNECTOR_GROUP_UPDATE = "connectorGroup.update", "Edit connector group"
     CONNECTOR_GROUP_DELETE = "connectorGroup.delete", "Delete connector group"
+    WATCH_CREDENTIAL_ENABLE = "watchCredential.enable", "Turn the watch on"
+    WATCH_CREDENTIAL_REVOKE = "watchCredential.revoke", "Revoke the watch's credentials"
+    WATCH_CREDENTIAL_LOST = "watchCredential.needsSignIn", "Watch credentials need sign-in"
 
 
 def action_label(value: str) -> str:

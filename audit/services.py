@@ -72,6 +72,19 @@ class Actor:
             channel=channel,
         )
 
+    @classmethod
+    def watch(cls, *, oid: str, upn: str, name: str, tenant_id: str, via: str) -> Actor:
+        """The watch acting in the background for the admin who signed in for it; `via` names
+        the schedule or rule that made it act (kept as the entry's user agent)."""
+        return cls(
+            oid=oid,
+            upn=upn,
+            name=name,
+            tenant_id=tenant_id,
+            user_agent=f"Connector Dashboard watch: {via}",
+            channel=Channel.WATCH,
+        )
+
 
 @dataclass(frozen=True)
 class Target:

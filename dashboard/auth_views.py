@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.models import User
 from kernel import identity
+from kernel.faults import sign_in_error_response
 from kernel.roles import role_from_claims
 
 
@@ -25,15 +26,6 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     ):
         return candidate
     return reverse("overview")
-
-
-def _sign_in_error(request: HttpRequest, error: identity.SignInError) -> HttpResponse:
-    return render(
-        request,
-        "dashboard/sign_in_error.html",
-        {"title": error.title, "message": error.message},
-        status=error.status,
-    )
 
 
 @login_not_required
@@ -55,7 +47,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             **({"scopes": scopes, "prompt": "consent"} if scopes else {}),
         )
     except identity.SignInError as error:
-        return _sign_in_error(request, error)
+        return sign_in_error_response(request, error)
     return HttpResponseRedirect(auth_uri)
 
 
@@ -66,7 +58,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     try:
         signed_in = identity.complete_sign_in(request.session, request.GET.dict())
     except identity.SignInError as error:
-        return _sign_in_error(request, error)
+        return sign_in_error_response(request, error)
     claims = signed_in.claims
     user = User.objects.upsert_from_claims(claims, role_from_claims(claims.get("roles", [])))
     next_url = identity.pop_next_url(request.session)

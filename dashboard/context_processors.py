@@ -18,6 +18,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("App Proxy", "app_proxy:list"),
     ("Audit log", "audit:list"),
     ("Tenants", "tenants:list"),
+    ("Watch", "watch:page"),
 ]
 
 

@@ -164,7 +164,7 @@ SANDBOX_REDIRECT_URIS = env_list(
     [
         f"http://{host}{path}"
         for host in ("localhost", "127.0.0.1", "[::1]")
-        for path in ("/auth/callback/", "/auth/sign-in/", "/tenants/consented/")
+        for path in ("/auth/callback/", "/auth/sign-in/", "/tenants/consented/", "/watch/callback/")
     ],
 )
 
@@ -193,6 +193,8 @@ INSTALLED_APPS = [
     "tenants",
     "connectors",
     "audit",
+    "watch",
+    "django_celery_beat",
 ]
 if SANDBOX_MODE:
     INSTALLED_APPS.append("sandbox")
@@ -291,6 +293,82 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- The watch: background work on Celery (see the README's "The watch") ----------------------
+# Redis is the broker when REDIS_URL is set (several workers on several hosts); without it,
+# kombu's filesystem transport in DATA_DIR/broker/ (one host: development, demos, tests).
+WATCH_BROKER_DIR = DATA_DIR / "broker"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost/"
+# The longest a watch task may run: the worker kills it after this (soft limit 30 s before).
+WATCH_TASK_TIME_LIMIT_SECONDS = int(os.environ.get("WATCH_TASK_TIME_LIMIT_SECONDS", "600"))
+# Redis: an unacknowledged task goes back to the queue after this long (a worker that died
+# mid-task); it must exceed the longest task, or a slow task would run twice at once.
+WATCH_VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("WATCH_VISIBILITY_TIMEOUT_SECONDS", "3600"))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "data_folder_in": str(WATCH_BROKER_DIR / "queue"),
+        "data_folder_out": str(WATCH_BROKER_DIR / "queue"),
+        "control_folder": str(WATCH_BROKER_DIR / "control"),
+    }
+    for _folder in ("queue", "control"):
+        (WATCH_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": WATCH_VISIBILITY_TIMEOUT_SECONDS,
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task is acknowledged after it ran, so a killed worker's task runs again elsewhere: every
+# watch task is idempotent (a run is keyed by its task id).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = WATCH_TASK_TIME_LIMIT_SECONDS
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, WATCH_TASK_TIME_LIMIT_SECONDS - 30)
+# Results are the watch's own rows (watch.TaskRun), not a result backend.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes a schedule's last send to the database after every send (not every 3 minutes), so
+# the watch page's "last sent" and "next" are current.
+CELERY_BEAT_SYNC_EVERY = 1
+# Worker heartbeats: how often the heartbeat task runs (beat), and after how many missed
+# beats the watch page calls a worker silent.
+WATCH_HEARTBEAT_SECONDS = int(os.environ.get("WATCH_HEARTBEAT_SECONDS", "60"))
+WATCH_HEARTBEAT_MISSED = 3
+# How often the watch redeems its refresh token (keeps it alive; finds a revoked one early).
+WATCH_CREDENTIAL_CHECK_SECONDS = int(os.environ.get("WATCH_CREDENTIAL_CHECK_SECONDS", "21600"))
+# How often beat has the audit chain's head checkpointed (`audit_checkpoint`, see docs/audit.md).
+WATCH_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("WATCH_AUDIT_CHECKPOINT_SECONDS", "900"))
+# The built-in schedules; beat writes them into the database (django-celery-beat) when it
+# starts, where further schedules live and can be changed at run time.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "watch heartbeat": {"task": "watch.heartbeat", "schedule": float(WATCH_HEARTBEAT_SECONDS)},
+    "audit checkpoint": {
+        "task": "watch.audit_checkpoint",
+        "schedule": float(WATCH_AUDIT_CHECKPOINT_SECONDS),
+    },
+    "watch credential check": {
+        "task": "watch.check_credentials",
+        "schedule": float(WATCH_CREDENTIAL_CHECK_SECONDS),
+    },
+}
+# Fernet keys (comma-separated; the first encrypts, all decrypt) for the watch's stored
+# credentials. DEBUG and sandbox mode fall back to a development key; `check --deploy` refuses
+# to pass without keys of your own.
+WATCH_ENCRYPTION_KEYS = env_list("WATCH_ENCRYPTION_KEYS", [])
+WATCH_ENCRYPTION_KEYS_ARE_DEVELOPMENT = not WATCH_ENCRYPTION_KEYS
+if not WATCH_ENCRYPTION_KEYS and (DEBUG or SANDBOX_MODE):
+    WATCH_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS13YXRjaC1rZXktMDEyMzQ="]
+# What the watch's sign-in asks for: everything its tasks read and write in Graph.
+WATCH_GRAPH_SCOPES = [*GRAPH_SCOPES, *APP_PROXY_GRAPH_SCOPES]
+# How long /healthz waits for the broker before it reports it unreachable.
+HEALTHZ_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT_SECONDS", "2"))
+# How often the watch page refreshes its workers, broker, schedules and runs (htmx).
+WATCH_PAGE_REFRESH_SECONDS = int(os.environ.get("WATCH_PAGE_REFRESH_SECONDS", "10"))
+# How many runs of each task the watch page keeps.
+WATCH_RUNS_KEPT = int(os.environ.get("WATCH_RUNS_KEPT", "50"))
 
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

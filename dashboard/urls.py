@@ -28,6 +28,7 @@ shared_patterns = [
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include(auth_patterns)),
     path("tenants/", include("tenants.urls")),
+    path("watch/", include("watch.urls")),
 ]
 if settings.SANDBOX_MODE:
     shared_patterns.append(path("sandbox/", include("sandbox.urls")))

@@ -18,6 +18,7 @@ from connectors import selectors
 from graph.errors import GraphAuthError, GraphError
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
+from watch.broker import broker_status
 
 
 @require_GET
@@ -55,13 +56,31 @@ def overview(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while the web can serve (the database answers); 503 when it cannot.
+
+    The broker is reported but never fails the check: without it, background work waits while
+    the pages keep working, so a load balancer must not take the web server out.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        database = "unreachable"
+    else:
+        database = "ok"
+    status = broker_status(timeout=settings.HEALTHZ_BROKER_TIMEOUT_SECONDS)
+    body = {
+        "status": "ok" if database == "ok" else "unavailable",
+        "database": database,
+        "broker": "ok" if status.reachable else "unreachable",
+    }
+    if not status.reachable:
+        body["broker_note"] = (
+            "Background work (the watch) waits until the broker is back; the web is unaffected, "
+            "so this check does not fail for it."
+        )
+    return JsonResponse(body, status=200 if database == "ok" else 503)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -33,7 +33,7 @@ from graph.errors import (
     may_have_been_applied,
 )
 from kernel.errors import Refusal
-from kernel.identity import TenantRefused, admin_consent_url
+from kernel.identity import SignInError, TenantRefused, admin_consent_url
 from kernel.tenancy import request_tenant
 
 
@@ -257,3 +257,13 @@ def _referring_page(request: HttpRequest) -> str:
     ):
         return "/"
     return urlsplit(referer)._replace(scheme="", netloc="").geturl()
+
+
+def sign_in_error_response(request: HttpRequest, error: SignInError) -> HttpResponse:
+    """A sign-in that could not complete (the dashboard's own, or the watch's): what happened."""
+    return render(
+        request,
+        "dashboard/sign_in_error.html",
+        {"title": error.title, "message": error.message},
+        status=error.status,
+    )

@@ -68,13 +68,34 @@ class IdentityProviderUnavailable(SignInError):
 
 
 class TokenUnavailable(Exception):
-    """No token could be had silently: the user must sign in again (with these scopes)."""
+    """No token could be had silently: the user must sign in again (with these scopes).
 
-    def __init__(self, scopes: list[str], reason: str, claims_challenge: str | None = None) -> None:
+    `transient`: the identity provider could not be reached or failed; the refresh token may
+    still be good, so trying later may work without the user.
+    """
+
+    def __init__(
+        self,
+        scopes: list[str],
+        reason: str,
+        claims_challenge: str | None = None,
+        *,
+        error: str = "",
+        transient: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.scopes = scopes
         self.reason = reason
         self.claims_challenge = claims_challenge
+        self.error = error
+        self.transient = transient
+
+
+# Token endpoint errors that only the user can clear, by signing in again: a refresh token
+# revoked or expired (invalid_grant), Conditional Access or MFA (interaction_required, …).
+SIGN_IN_ERRORS = frozenset(
+    {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+)
 
 
 class TenantRefused(Exception):
@@ -162,6 +183,23 @@ def admin_consent_url(tenant_id: str, redirect_uri: str) -> str:
     else:
         base = authority_for(tenant_id).rsplit("/", 1)[0]
     return f"{base}/{tenant_id}/adminconsent?{query}"
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """A sign-in made for background work: who, and an MSAL cache holding only their tokens
+    (its refresh token included; MSAL always asks for `offline_access`)."""
+
+    claims: dict[str, Any]
+    account_id: str
+    token_cache: str
+
+
+@dataclass(frozen=True)
+class BackgroundToken:
+    access_token: str
+    # The cache after a refresh (a new refresh token) to store again; None when unchanged.
+    token_cache: str | None
 
 
 @dataclass(frozen=True)
@@ -255,13 +293,9 @@ def start_sign_in(
     prompt: str | None = "select_account",
 ) -> str:
     """Begin the authorization-code flow (PKCE); returns the URL to send the browser to."""
-    app = _app()
-    with _serving(_load_cache(session)), warnings.catch_warnings():
-        # We keep the query response mode on purpose: with form_post the identity provider's
-        # cross-site POST to the callback would arrive without our SameSite=Lax session cookie,
-        # and the pending flow (PKCE verifier, nonce) lives in that server-side session.
-        warnings.filterwarnings("ignore", message="response_mode='form_post'")
-        flow = app.initiate_auth_code_flow(
+    with _serving(_load_cache(session)):
+        flow = _initiate(
+            _app(),
             scopes or settings.GRAPH_SCOPES,
             redirect_uri=redirect_uri,
             prompt=prompt,
@@ -272,21 +306,55 @@ def start_sign_in(
     return flow["auth_uri"]
 
 
+def _initiate(
+    app: msal.ConfidentialClientApplication,
+    scopes: list[str],
+    *,
+    redirect_uri: str,
+    prompt: str | None,
+    claims_challenge: str | None = None,
+) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        # We keep the query response mode on purpose: with form_post the identity provider's
+        # cross-site POST to the callback would arrive without our SameSite=Lax session cookie,
+        # and the pending flow (PKCE verifier, nonce) lives in that server-side session.
+        warnings.filterwarnings("ignore", message="response_mode='form_post'")
+        return app.initiate_auth_code_flow(
+            scopes, redirect_uri=redirect_uri, prompt=prompt, claims_challenge=claims_challenge
+        )
+
+
 def complete_sign_in(session: SessionBase, auth_response: dict[str, str]) -> SignedInIdentity:
     """Redeem the code the identity provider sent back; the flow is used at most once."""
-    flow = session.pop(FLOW_KEY, None)
+    flow = _pop_flow(session, FLOW_KEY)
+    cache = _load_cache(session)
+    with _serving(cache):
+        claims = _redeem(_app(), flow, auth_response)
+    account_id = f"{claims['oid']}.{claims['tid']}"
+    session[ACCOUNT_KEY] = account_id
+    _save_cache(session, cache)
+    return SignedInIdentity(claims=claims, account_id=account_id)
+
+
+def _pop_flow(session: SessionBase, key: str) -> dict[str, Any]:
+    """The pending flow, used at most once."""
+    flow = session.pop(key, None)
     if not flow:
         raise SignInStateError(
             "This sign-in response does not belong to a sign-in in progress (it was already "
             "used, or it came from another browser). Start again."
         )
+    return flow
+
+
+def _redeem(
+    app: msal.ConfidentialClientApplication, flow: dict[str, Any], auth_response: dict[str, str]
+) -> dict[str, Any]:
+    """Redeem the code into the app's cache; returns the ID token's claims."""
     if "error" in auth_response and auth_response.get("state") == flow.get("state"):
         raise _provider_error(auth_response)
-    cache = _load_cache(session)
-    app = _app()
     try:
-        with _serving(cache):
-            result = app.acquire_token_by_auth_code_flow(flow, auth_response)
+        result = app.acquire_token_by_auth_code_flow(flow, auth_response)
     except ValueError as exc:
         raise SignInStateError(
             "The sign-in response did not match the sign-in that was started (state "
@@ -303,11 +371,7 @@ def complete_sign_in(session: SessionBase, auth_response: dict[str, str]) -> Sig
         ) from exc
     if "error" in result:
         raise _provider_error(result)
-    claims = result["id_token_claims"]
-    account_id = f"{claims['oid']}.{claims['tid']}"
-    session[ACCOUNT_KEY] = account_id
-    _save_cache(session, cache)
-    return SignedInIdentity(claims=claims, account_id=account_id)
+    return result["id_token_claims"]
 
 
 def _provider_error(result: dict[str, Any]) -> IdentityProviderError:
@@ -364,31 +428,91 @@ class SessionTokens:
     def acquire(
         self, scopes: list[str], *, tenant: str | None = None, force_refresh: bool = False
     ) -> str:
-        home = not tenant or tenant == home_tenant_id()
+        return _silent(
+            self.cache, self.account_id, scopes, tenant=tenant, force_refresh=force_refresh
+        )
+
+
+def _silent(
+    cache: msal.SerializableTokenCache,
+    account_id: str | None,
+    scopes: list[str],
+    *,
+    force_refresh: bool,
+    tenant: str | None = None,
+) -> str:
+    home = not tenant or tenant == home_tenant_id()
+    try:
+        app = _app(authority_for(tenant))
+    except IdentityProviderUnavailable as exc:
+        if not home:
+            raise TenantRefused(str(tenant), TenantRefused.NOT_FOUND, exc.message) from exc
+        raise TokenUnavailable(scopes, exc.message, transient=True) from exc
+    with _serving(cache):
+        account = next((a for a in app.get_accounts() if a["home_account_id"] == account_id), None)
+        if account is None:
+            raise TokenUnavailable(scopes, "No signed-in account in this session.")
         try:
-            app = _app(authority_for(tenant))
-        except IdentityProviderUnavailable as exc:
-            if not home:
-                raise TenantRefused(str(tenant), TenantRefused.NOT_FOUND, exc.message) from exc
-            raise TokenUnavailable(scopes, exc.message) from exc
-        with _serving(self.cache):
-            account = next(
-                (a for a in app.get_accounts() if a["home_account_id"] == self.account_id), None
+            result = app.acquire_token_silent_with_error(
+                scopes, account, force_refresh=force_refresh
             )
-            if account is None:
-                raise TokenUnavailable(scopes, "No signed-in account in this session.")
-            try:
-                result = app.acquire_token_silent_with_error(
-                    scopes, account, force_refresh=force_refresh
-                )
-            except requests.RequestException as exc:
-                raise TokenUnavailable(scopes, "The token endpoint could not be reached.") from exc
-        if not result or "access_token" not in result:
-            if result and not home and (refused := tenant_refusal(str(tenant), result)):
-                raise refused
-            reason = (result or {}).get("error_description") or "The session's tokens have expired."
-            raise TokenUnavailable(scopes, reason)
-        return result["access_token"]
+        except requests.RequestException as exc:
+            raise TokenUnavailable(
+                scopes, "The token endpoint could not be reached.", transient=True
+            ) from exc
+    if not result or "access_token" not in result:
+        if result and not home and (refused := tenant_refusal(str(tenant), result)):
+            raise refused
+        error = (result or {}).get("error", "")
+        reason = (result or {}).get("error_description") or "The session's tokens have expired."
+        transient = bool(error) and error not in SIGN_IN_ERRORS
+        raise TokenUnavailable(scopes, reason, error=error, transient=transient)
+    return result["access_token"]
+
+
+# --- Background work: a delegated sign-in kept for tasks (the watch), not for a browser session --
+
+BACKGROUND_FLOW_KEY = "msal_background_flow"
+
+
+def start_background_sign_in(session: SessionBase, *, redirect_uri: str, scopes: list[str]) -> str:
+    """Begin a sign-in whose tokens are kept for background work; the URL to send the browser to.
+
+    Its pending flow has its own key, so the browser session's own sign-in is left alone.
+    """
+    with _serving(msal.SerializableTokenCache()):
+        flow = _initiate(_app(), scopes, redirect_uri=redirect_uri, prompt="select_account")
+    session[BACKGROUND_FLOW_KEY] = flow
+    return flow["auth_uri"]
+
+
+def complete_background_sign_in(session: SessionBase, auth_response: dict[str, str]) -> Delegation:
+    """Redeem the code into a fresh MSAL cache that holds this sign-in's tokens only."""
+    flow = _pop_flow(session, BACKGROUND_FLOW_KEY)
+    cache = msal.SerializableTokenCache()
+    with _serving(cache):
+        claims = _redeem(_app(), flow, auth_response)
+    return Delegation(
+        claims=claims,
+        account_id=f"{claims['oid']}.{claims['tid']}",
+        token_cache=cache.serialize(),
+    )
+
+
+def acquire_background_token(
+    token_cache: str, account_id: str, scopes: list[str], *, force_refresh: bool = False
+) -> BackgroundToken:
+    """An access token from a stored background cache, refreshed silently when needed.
+
+    Raises TokenUnavailable: `transient` when trying later may work, else the user must sign in
+    again for it (revoked, expired, interaction required).
+    """
+    cache = msal.SerializableTokenCache()
+    cache.deserialize(token_cache)
+    token = _silent(cache, account_id, scopes, force_refresh=force_refresh)
+    return BackgroundToken(
+        access_token=token, token_cache=cache.serialize() if cache.has_state_changed else None
+    )
 
 
 def sign_out(session: SessionBase) -> str:

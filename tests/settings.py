@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
@@ -24,4 +26,13 @@ SANDBOX_REDIRECT_URIS = [  # noqa: F405
     "http://testserver/auth/callback/",
     "http://testserver/auth/sign-in/",
     "http://testserver/tenants/consented/",
+    "http://testserver/watch/callback/",
 ]
+# The watch's engine tests run a Celery worker and beat in threads beside the test. SQLite's
+# in-memory test database shares one cache between threads, where a write locks a table with no
+# waiting (`database table is locked`); a database file gives them SQLite's ordinary locking,
+# with the busy timeout. One file per test process, removed at the end of the run.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"dashboard-test-{os.getpid()}.sqlite3")
+    }

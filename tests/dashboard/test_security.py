@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "ENTRA_CLIENT_SECRET": "s3cret",
     "ENTRA_TENANT_ID": "contoso.onmicrosoft.com",
     "ALLOWED_HOSTS": "dashboard.contoso.com",
+    "WATCH_ENCRYPTION_KEYS": "bvFHyaBzdwTVZ4tkjVNtqhnBrrW7lvgvSF9dIT4hwEA=",
     "AUDIT_CHAIN_KEY": "a" * 16 + "-production-audit-chain-key-0123456789",
 }
 
@@ -137,7 +138,7 @@ def test_pages_carry_a_strict_content_security_policy(admin_client: Client) -> N
 def test_healthz_answers_without_sign_in() -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
 
 
 def test_healthz_is_503_when_the_database_is_down() -> None:

@@ -1,0 +1,1 @@
+"""The watch: background work on Celery, its delegated credentials and its own health."""

@@ -1,0 +1,49 @@
+"""The watch's Celery tasks. Each is idempotent and records its run (`watch.runs`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from celery import shared_task
+
+from audit.checkpoints import CheckpointError, emit_checkpoint
+from audit.models import AuditEntry
+from watch import credentials, heartbeats
+from watch.runs import RecordedTask, schedule_name
+
+
+@shared_task(name="watch.heartbeat", base=RecordedTask, bind=True)
+def heartbeat(self: RecordedTask) -> dict[str, Any]:
+    """This worker is alive and takes work from the queue (beat sends it every
+    WATCH_HEARTBEAT_SECONDS). Run outside a worker (`watch_run --here`) it records nothing."""
+    hostname = self.request.hostname
+    if not hostname:
+        return {"worker": None, "note": "not on a worker: no heartbeat recorded"}
+    row = heartbeats.beat(hostname)
+    return {"worker": row.hostname, "pid": row.pid}
+
+
+@shared_task(name="watch.check_credentials", base=RecordedTask, bind=True)
+def check_credentials(self: RecordedTask) -> dict[str, Any]:
+    """Redeem the watch's refresh token: keeps it alive (it slides with use) and finds a revoked
+    or expired one before a sweep needs it (the credentials then need sign-in)."""
+    return credentials.check(via=f"schedule '{schedule_name(self.request) or 'run now'}'")
+
+
+@shared_task(
+    name="watch.audit_checkpoint",
+    base=RecordedTask,
+    bind=True,
+    autoretry_for=(CheckpointError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def audit_checkpoint(self: RecordedTask) -> dict[str, Any]:
+    """Anchor the audit chain's head outside the database (`audit.checkpoints`): a log line and,
+    with AUDIT_CHECKPOINT_WEBHOOK_URL, a POST; a webhook that fails is tried again with backoff.
+    Safe to repeat: a second checkpoint of the same head says the same thing. An empty log has
+    nothing to anchor yet: not a failure, and nothing to retry."""
+    if not AuditEntry.objects.exists():
+        return {"skipped": "The audit log is empty: nothing to checkpoint yet."}
+    return json.loads(emit_checkpoint().to_json())
