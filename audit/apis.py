@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.exports import audit_csv_chunks
-from audit.forms import AuditFilterForm, IntuneFilterForm
+from audit.forms import AuditFilterForm, IntuneFilterForm, audit_filter_data, path_tenant
 from audit.models import AuditEntry
 from audit.paging import MAX_OFFSET, NoSuchPage, PageError, PageTooDeep, action_page
 from audit.selectors import (
@@ -89,7 +89,8 @@ def _outcome_entry(entry: AuditEntry) -> AuditEntry | None:
 
 
 def _audit_filters(request: Request) -> AuditFilterForm:
-    params = {k: v for k, v in request.query_params.items() if k not in PAGING | {"format"}}
+    data = audit_filter_data(request._request)
+    params = {k: v for k, v in data.items() if k not in PAGING | {"format"}}
     return validated(AuditFilterForm, params)
 
 
@@ -172,7 +173,8 @@ class AuditEntryGetApi(APIView):
     @extend_schema(operation_id="audit_entry_get", tags=TAG, responses=AuditActionOutputSerializer)
     def get(self, request: Request, entry_id: int) -> Response:
         # Past the column's range no entry can exist (and the database would refuse the query).
-        entry = audit_entry_get(entry_id=entry_id) if 0 < entry_id < 2**63 else None
+        tenant = path_tenant(request._request)
+        entry = audit_entry_get(entry_id=entry_id, tenant=tenant) if 0 < entry_id < 2**63 else None
         if entry is None:
             raise NotFound("No audit entry with this id.")
         action = audit_action_list().filter(pk=entry.attempt_id or entry.pk).first()

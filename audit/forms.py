@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest, QueryDict
 
 from audit.models import Action, Outcome, TargetType
 from audit.selectors import DEFAULT_SORT, SORTS, AuditFilters, IntuneFilters
 from kernel.query_fields import date_field, page_field
+from kernel.tenancy import request_tenant
 
 SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
 FORMAT_CHOICES = [("", "Page"), ("csv", "CSV")]
@@ -33,6 +35,12 @@ class AuditFilterForm(forms.Form):
         choices=[("", "Any target type"), *TargetType.choices],
     )
     target_id = forms.CharField(label="Target id", required=False, max_length=255)
+    tenant = forms.CharField(
+        label="Tenant",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": "Tenant id"}),
+    )
     outcome = forms.ChoiceField(
         label="Outcome", required=False, choices=[("", "Any outcome"), *Outcome.choices]
     )
@@ -68,7 +76,23 @@ class AuditFilterForm(forms.Form):
             outcome=data.get("outcome", ""),
             q=data.get("q", "").strip(),
             sort=data.get("sort") or DEFAULT_SORT,
+            tenant=data.get("tenant", "").strip(),
         )
+
+
+def audit_filter_data(request: HttpRequest) -> QueryDict:
+    """The audit log's filters as asked for, within the request's tenant when its path names
+    one (`/t/<tenant>/audit/`, `/api/v1/tenants/<tenant>/audit/`): that tenant's entries only."""
+    data = request.GET.copy()
+    if tenant := request_tenant(request):
+        data["tenant"] = tenant.id
+    return data
+
+
+def path_tenant(request: HttpRequest) -> str:
+    """The tenant the request's path names ("" outside any tenant)."""
+    tenant = request_tenant(request)
+    return tenant.id if tenant else ""
 
 
 class IntuneFilterForm(forms.Form):

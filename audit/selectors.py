@@ -62,6 +62,7 @@ class AuditFilters:
     outcome: str = ""
     q: str = ""
     sort: str = DEFAULT_SORT
+    tenant: str = ""
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -107,6 +108,8 @@ def audit_action_list(*, filters: AuditFilters | None = None) -> QuerySet[AuditE
             | Q(actor_oid__iexact=filters.actor)
             | Q(actor_name__iexact=filters.actor)
         )
+    if filters.tenant:
+        rows = rows.filter(tenant_id__iexact=filters.tenant)
     if filters.action:
         rows = rows.filter(action=filters.action)
     if filters.target_type:
@@ -146,9 +149,13 @@ def action_order(sort: str) -> Order:
     )
 
 
-def audit_entry_get(*, entry_id: int) -> AuditEntry | None:
-    """An entry with its counterpart: an attempt with its outcome, an outcome with its attempt."""
-    return AuditEntry.objects.select_related("attempt", "outcome_entry").filter(pk=entry_id).first()
+def audit_entry_get(*, entry_id: int, tenant: str = "") -> AuditEntry | None:
+    """An entry with its counterpart: an attempt with its outcome, an outcome with its attempt;
+    within `tenant` when given (a page or API URL under a tenant shows only its entries)."""
+    rows = AuditEntry.objects.select_related("attempt", "outcome_entry").filter(pk=entry_id)
+    if tenant:
+        rows = rows.filter(tenant_id__iexact=tenant)
+    return rows.first()
 
 
 def audit_distinct_values(*, field: str) -> list[str]:

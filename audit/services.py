@@ -36,6 +36,7 @@ from django.utils import timezone
 from audit import chain
 from audit.models import AuditEntry, Channel, Outcome, Phase
 from graph.errors import GraphError, may_have_been_applied
+from kernel.tenancy import acting_tenant_id
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -63,7 +64,9 @@ class Actor:
             oid=user.oid,
             upn=user.upn,
             name=user.display_name,
-            tenant_id=user.tenant_id,
+            # The tenant acted in: the one in the request's path (the URL the Graph client was
+            # built for), never a value the caller sends.
+            tenant_id=acting_tenant_id(request),
             client_ip=_ip_or_blank(request.META.get("REMOTE_ADDR", "")),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             channel=channel,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.exports import audit_csv_chunks
-from audit.forms import AuditFilterForm, IntuneFilterForm
+from audit.forms import AuditFilterForm, IntuneFilterForm, audit_filter_data, path_tenant
 from audit.models import AuditEntry, Phase
 from audit.paging import PageError, action_page
 from audit.selectors import (
@@ -53,7 +53,7 @@ COLUMNS = [
 @require_http_methods(["GET", "HEAD"])
 @vary_on_headers("HX-Request")
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET)
+    form = AuditFilterForm(audit_filter_data(request))
     valid = form.is_valid()
     wants_csv = valid and form.cleaned_data.get("format") == "csv"
     if wants_csv:
@@ -133,7 +133,10 @@ def _diff(action: AuditEntry, outcome: AuditEntry | None) -> list[DiffRow]:
 
 @require_http_methods(["GET", "HEAD"])
 def audit_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
-    if not entry_id.isdigit() or (entry := audit_entry_get(entry_id=int(entry_id))) is None:
+    if (
+        not entry_id.isdigit()
+        or (entry := audit_entry_get(entry_id=int(entry_id), tenant=path_tenant(request))) is None
+    ):
         raise Http404("No such audit entry.")
     # The page is about the action: an outcome row shows its attempt, an attempt its outcome.
     if entry.phase == Phase.OUTCOME and entry.attempt is not None:
@@ -227,7 +230,10 @@ def intune_detail(request: HtmxHttpRequest, event_id: str) -> HttpResponse:
 def intune_for_entry(request: HtmxHttpRequest, entry_id: str) -> HttpResponse:
     """Intune's event for a local action (same correlation id): a link for htmx, else a
     redirect to it, or a page saying there is none (yet)."""
-    if not entry_id.isdigit() or (entry := audit_entry_get(entry_id=int(entry_id))) is None:
+    if (
+        not entry_id.isdigit()
+        or (entry := audit_entry_get(entry_id=int(entry_id), tenant=path_tenant(request))) is None
+    ):
         raise Http404("No such audit entry.")
     if entry.phase == Phase.OUTCOME and entry.attempt is not None:
         entry = entry.attempt

@@ -14,7 +14,8 @@ from connectors import paths
 from connectors.enums import ExchangeConnectorStatus, ExchangeSyncType, SyncProgress
 from connectors.health import Health, health_for
 from connectors.records import AppProxyConnector, ConnectorGroup, ExchangeConnector
-from graph.batch import BatchRequest, BatchResult
+from graph.batch import BatchRequest
+from graph.batch import collection_items as _batch_items
 from graph.client import GraphClient
 
 # Graph's page size for the list: the list costs ceil(N / PAGE_SIZE) GETs, never one per row.
@@ -325,17 +326,6 @@ def app_proxy_tenant_get(*, graph: GraphClient, with_applications: bool = False)
         ],
         connectors=[AppProxyConnectorRow(c, group_of.get(c.id)) for c in connectors],
     )
-
-
-def _batch_items(graph: GraphClient, result: BatchResult) -> list[dict[str, Any]]:
-    """A batched collection's items, following its nextLink (a very large group) if it has one."""
-    if result.error is not None:
-        raise result.error
-    body = result.body if isinstance(result.body, dict) else {}
-    items = list(body.get("value") or [])
-    if next_link := body.get("@odata.nextLink"):
-        items += list(graph.iter_items(next_link))
-    return items
 
 
 APP_PROXY_SORT_KEYS: dict[str, Callable[[AppProxyConnectorRow], Any]] = {

@@ -16,6 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from audit import apis as audit_apis
 from connectors.apis import app_proxy, exchange
 from kernel.api.docs import SWAGGER_UI_STYLE_HASH, DocsView, SchemaView
+from tenants import apis as tenant_apis
 
 
 def api(view: type, **initkwargs: Any) -> Callable[..., Any]:
@@ -107,9 +108,13 @@ v1 = [
     ),
 ]
 
-urlpatterns = [
-    path("v1/", include(v1)),
-    # Like every /api/ URL, the schema and the docs answer only a signed-in caller.
+# Outside any tenant; a tenant's URLconf has `v1/tenants/<tenant>/` in their place.
+v1_outside_tenants = [
+    path("tenants/", api(tenant_apis.TenantListApi), name="tenant-list"),
+]
+
+# Like every /api/ URL, the schema and the docs answer only a signed-in caller.
+documentation = [
     path("schema/", api(SchemaView, permission_classes=[IsAuthenticated]), name="schema"),
     path(
         "docs/",
@@ -119,4 +124,9 @@ urlpatterns = [
         ),
         name="docs",
     ),
+]
+
+urlpatterns = [
+    path("v1/", include(v1 + v1_outside_tenants)),
+    *documentation,
 ]

@@ -37,7 +37,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     scopes = [
         scope
         for scope in request.GET.get("scopes", "").split()
-        if scope in settings.APP_PROXY_GRAPH_SCOPES
+        if scope in settings.APP_PROXY_GRAPH_SCOPES or scope in settings.TENANTS_GRAPH_SCOPES
     ]
     try:
         auth_uri = identity.start_sign_in(

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from kernel.roles import Role
+from kernel.tenancy import request_tenant
 
 # Each page joins the navigation when it is built: (label, URL name).
 NAVIGATION: list[tuple[str, str]] = [
@@ -16,15 +17,19 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Exchange connectors", "exchange:list"),
     ("App Proxy", "app_proxy:list"),
     ("Audit log", "audit:list"),
+    ("Tenants", "tenants:list"),
     ("Watch", "watch:page"),
 ]
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     items = []
+    tenant = request_tenant(request)
+    # Within a tenant, its URLconf names its pages; the sandbox's own hosts render pages with
+    # their own URLconf: name the dashboard's.
+    urlconf = getattr(request, "urlconf", None) if tenant else settings.ROOT_URLCONF
     for label, url_name in NAVIGATION:
-        # The sandbox's own hosts render pages with their own URLconf: name the dashboard's.
-        url = reverse(url_name, urlconf=settings.ROOT_URLCONF)
+        url = reverse(url_name, urlconf=urlconf)
         current = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"label": label, "url": url, "current": current})
     user = getattr(request, "user", None)
@@ -35,4 +40,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         # What the signed-in user's role allows; views enforce it, templates hide what it forbids.
         "can_operate": signed_in and user.has_role(Role.OPERATOR),
         "can_administer": signed_in and user.has_role(Role.ADMIN),
+        "current_tenant": tenant,
     }

@@ -97,6 +97,21 @@ GRAPH_SCOPES = [
 ]
 # Asked for only when a user first opens the App Proxy pages (incremental consent).
 APP_PROXY_GRAPH_SCOPES = ["https://graph.microsoft.com/Directory.ReadWrite.All"]
+# Asked for when a partner's technician first discovers the GDAP customers (incremental consent).
+TENANTS_GRAPH_SCOPES = [
+    "https://graph.microsoft.com/DelegatedAdminRelationship.Read.All",
+    "https://graph.microsoft.com/CrossTenantInformation.ReadBasic.All",
+]
+# GDAP relationships are served by Graph v1.0 only: the same host, the v1.0 root.
+GRAPH_V1_BASE_URL = os.environ.get("GRAPH_V1_BASE_URL") or (
+    GRAPH_BASE_URL.rsplit("/", 1)[0] + "/v1.0"
+)
+# Only these tenants (ids, comma-separated) may be worked in; empty: every managed tenant.
+TENANT_ALLOW_LIST = [value.lower() for value in env_list("TENANT_ALLOW_LIST", [])]
+# How many tenants the all-tenants health refresh reads at once.
+TENANT_REFRESH_CONCURRENCY = int(os.environ.get("TENANT_REFRESH_CONCURRENCY", "8"))
+# A GDAP relationship ending within this many days shows as "expiring soon".
+TENANT_EXPIRY_WARNING_DAYS = int(os.environ.get("TENANT_EXPIRY_WARNING_DAYS", "30"))
 # Role given to a user whose ID token carries no dashboard role.
 DEFAULT_ROLE = os.environ.get("DEFAULT_ROLE", "Dashboard.Reader")
 # Every change must give a reason (else the reason is optional).
@@ -149,7 +164,7 @@ SANDBOX_REDIRECT_URIS = env_list(
     [
         f"http://{host}{path}"
         for host in ("localhost", "127.0.0.1", "[::1]")
-        for path in ("/auth/callback/", "/auth/sign-in/", "/watch/callback/")
+        for path in ("/auth/callback/", "/auth/sign-in/", "/tenants/consented/", "/watch/callback/")
     ],
 )
 
@@ -175,6 +190,7 @@ INSTALLED_APPS = [
     "csp",
     "kernel",
     "dashboard",
+    "tenants",
     "connectors",
     "audit",
     "watch",
@@ -191,6 +207,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.tenant_routing.TenantRoutingMiddleware",
     "kernel.middleware.SignInRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,4 +1,10 @@
-"""The dashboard's URLs (ARCHITECTURE.md lists the ones users and scripts rely on)."""
+"""The dashboard's URLs (ARCHITECTURE.md lists the ones users and scripts rely on).
+
+Tenant-scoped pages live under `/t/<tenant>/` and the tenant-scoped API under
+`/api/v1/tenants/<tenant>/` (`dashboard.tenant_urls` builds those for each tenant). Here, outside
+any tenant, the connector pages and the Intune audit pages are today's URLs: the tenant routing
+middleware redirects them to the home tenant's; the API's answer as before, for the home tenant.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +22,22 @@ auth_patterns = (
     "auth",
 )
 
-urlpatterns = [
+# The same in every tenant's URLconf.
+shared_patterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("auth/", include(auth_patterns)),
+    path("tenants/", include("tenants.urls")),
+    path("watch/", include("watch.urls")),
+]
+if settings.SANDBOX_MODE:
+    shared_patterns.append(path("sandbox/", include("sandbox.urls")))
+
+urlpatterns = [
+    *shared_patterns,
     path("api/", include(("dashboard.api_urls", "api"))),
     path("", include("connectors.urls")),
     path("audit/", include("audit.urls")),
-    path("watch/", include("watch.urls")),
 ]
-
-if settings.SANDBOX_MODE:
-    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
 handler404 = "dashboard.views.not_found"

@@ -296,3 +296,15 @@ def _missing(request: BatchRequest, response: GraphResponse, attempts: int) -> B
         request_id=response.request_id,
         client_request_id=response.client_request_id,
     )
+
+
+def collection_items(client: GraphClient, result: BatchResult) -> list[dict[str, Any]]:
+    """A batched collection's items, following its nextLink (a large collection) if it has one;
+    the request's typed error if it failed."""
+    if result.error is not None:
+        raise result.error
+    body = result.body if isinstance(result.body, dict) else {}
+    items = list(body.get("value") or [])
+    if next_link := body.get("@odata.nextLink"):
+        items += list(client.iter_items(next_link))
+    return items

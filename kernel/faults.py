@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -32,7 +33,8 @@ from graph.errors import (
     may_have_been_applied,
 )
 from kernel.errors import Refusal
-from kernel.identity import SignInError
+from kernel.identity import SignInError, TenantRefused, admin_consent_url
+from kernel.tenancy import request_tenant
 
 
 def graph_fault_message(error: GraphError) -> str:
@@ -117,8 +119,65 @@ def fault_status(error: GraphError) -> int:
     return 502
 
 
+def tenant_refusal_message(request: HttpRequest, refused: TenantRefused) -> str:
+    """What the tenant refused and what to do about it, naming the tenant as the user knows it."""
+    current = request_tenant(request)
+    name = current.label if current and current.id == refused.tenant_id else refused.tenant_id
+    if refused.reason == TenantRefused.CONSENT_REQUIRED:
+        return (
+            f"The dashboard is not consented in {name}: an administrator of that tenant must "
+            "grant it its permissions there first (Entra answered AADSTS65001). Send them the "
+            "admin-consent link, or open it yourself if you hold an administrator role there."
+        )
+    if refused.reason == TenantRefused.NOT_FOUND:
+        return f"There is no tenant {name}: check the tenant id or domain."
+    return (
+        f"Your account has no access to {name}: Entra says it does not exist in that tenant, "
+        "or the delegated admin (GDAP) relationship that gave you access has expired. Ask your "
+        "partner administrator to renew the relationship, or the tenant's administrator to "
+        "invite you as a guest."
+    )
+
+
+def tenant_refusal_status(refused: TenantRefused) -> int:
+    return 404 if refused.reason == TenantRefused.NOT_FOUND else 403
+
+
+def tenant_consent_link(request: HttpRequest, refused: TenantRefused) -> str:
+    """The admin-consent link for a tenant that needs it, coming back to the tenants page."""
+    if refused.reason != TenantRefused.CONSENT_REQUIRED:
+        return ""
+    return admin_consent_url(
+        refused.tenant_id, request.build_absolute_uri(reverse("tenants:consented"))
+    )
+
+
+def _tenant_refused_response(request: HttpRequest, refused: TenantRefused) -> HttpResponse:
+    message = tenant_refusal_message(request, refused)
+    status = tenant_refusal_status(refused)
+    if getattr(request, "htmx", False):
+        return _error_response(request, message, status=status)
+    response = render(
+        request,
+        "dashboard/tenant_refused.html",
+        {
+            "title": "This tenant refused access",
+            "message": message,
+            "consent_url": tenant_consent_link(request, refused),
+            "tenant_id": refused.tenant_id,
+            "detail": refused.detail,
+        },
+        status=status,
+    )
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
 def fault_response(request: HttpRequest, fault: Exception) -> HttpResponse | None:
-    """The page or htmx answer to a Graph fault or a domain refusal; None for anything else."""
+    """The page or htmx answer to a Graph fault, a domain refusal or a tenant's refusal; None
+    for anything else."""
+    if isinstance(fault, TenantRefused):
+        return _tenant_refused_response(request, fault)
     if isinstance(fault, GraphError):
         return graph_fault_response(request, fault)
     if isinstance(fault, Refusal):

@@ -3,28 +3,41 @@ token. `graph_for(request)` is the one way a view gets one."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
-from graph.client import GraphClient
+from graph.client import GraphClient, TokenProvider
 from graph.errors import GraphAuthError
 from graph.retry import RetryPolicy
 from kernel import identity
 from kernel.api_tokens import ApiCredential
+from kernel.tenancy import acting_tenant_id
 
 
 @dataclass(frozen=True)
 class SessionTokenProvider:
-    """Silent tokens for one session; none → GraphAuthError naming the scopes to sign in with."""
+    """Silent tokens for one session in one tenant (home when None); none → GraphAuthError
+    naming the scopes to sign in with. A tenant that refuses the user raises TenantRefused.
+    `tokens`: the session's cache already held in memory (a fan-out), else read per call."""
 
     session: SessionBase
+    tenant: str | None = None
+    tokens: identity.SessionTokens | None = None
 
     def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
         try:
-            return identity.acquire_token(self.session, list(scopes), force_refresh=force_refresh)
+            if self.tokens is not None:
+                return self.tokens.acquire(
+                    list(scopes), tenant=self.tenant, force_refresh=force_refresh
+                )
+            return identity.acquire_token(
+                self.session, list(scopes), tenant=self.tenant, force_refresh=force_refresh
+            )
         except identity.TokenUnavailable as exc:
             raise GraphAuthError(
                 f"Sign in again to continue: {exc.reason}",
@@ -36,12 +49,16 @@ class SessionTokenProvider:
 def graph_client_for_session(
     session: SessionBase,
     *,
+    tenant: str | None = None,
     scopes: Sequence[str] | None = None,
     base_url: str | None = None,
     retry: RetryPolicy | None = None,
 ) -> GraphClient:
-    """The client services use for the signed-in user (`scopes` for incremental consent)."""
-    return GraphClient(SessionTokenProvider(session), scopes=scopes, base_url=base_url, retry=retry)
+    """The client services use for the signed-in user in `tenant` (home when None); `scopes`
+    for incremental consent."""
+    return GraphClient(
+        SessionTokenProvider(session, tenant), scopes=scopes, base_url=base_url, retry=retry
+    )
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,7 @@ class OnBehalfOfTokenProvider:
 
     oid: str
     assertion: str
+    tenant: str | None = None
 
     def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
         try:
@@ -57,6 +75,7 @@ class OnBehalfOfTokenProvider:
                 oid=self.oid,
                 assertion=self.assertion,
                 scopes=list(scopes),
+                tenant=self.tenant,
                 force_refresh=force_refresh,
             )
         except identity.TokenUnavailable as exc:
@@ -66,21 +85,70 @@ class OnBehalfOfTokenProvider:
 
 
 def graph_client_on_behalf_of(
-    *, oid: str, assertion: str, scopes: Sequence[str] | None = None
+    *, oid: str, assertion: str, tenant: str | None = None, scopes: Sequence[str] | None = None
 ) -> GraphClient:
-    """The client the API uses for a bearer-token caller."""
-    return GraphClient(OnBehalfOfTokenProvider(oid=oid, assertion=assertion), scopes=scopes)
+    """The client the API uses for a bearer-token caller, in `tenant` (home when None)."""
+    provider = OnBehalfOfTokenProvider(oid=oid, assertion=assertion, tenant=tenant)
+    return GraphClient(provider, scopes=scopes)
 
 
-def graph_for(request: HttpRequest, *, scopes: Sequence[str] | None = None) -> GraphClient:
-    """The one way a view (page or API) gets Graph as the user who asks.
+def graph_for(
+    request: HttpRequest, *, tenant: str | None = None, scopes: Sequence[str] | None = None
+) -> GraphClient:
+    """The one way a view (page or API) gets Graph as the user who asks, in `tenant` (by
+    default the tenant in the request's path, else the user's home tenant).
 
+    Delegated always, never app-only: the user's own tokens, redeemed at the tenant's authority.
     A bearer-token API caller: On-Behalf-Of the token's user; otherwise the browser session's
     tokens. `scopes` beyond the sign-in's ask for incremental consent when not yet granted.
     """
+    tenant = tenant or acting_tenant_id(request)
     credential = getattr(request, "auth", None)
     if isinstance(credential, ApiCredential):
         return graph_client_on_behalf_of(
-            oid=credential.claims["oid"], assertion=credential.token, scopes=scopes
+            oid=credential.claims["oid"], assertion=credential.token, tenant=tenant, scopes=scopes
         )
-    return graph_client_for_session(request.session, scopes=scopes)
+    return graph_client_for_session(request.session, tenant=tenant, scopes=scopes)
+
+
+@dataclass(frozen=True)
+class _OneAtATime:
+    """A token provider shared by threads: one token acquisition at a time, so the session's
+    cache (and a rotated refresh token) is never read and written by two threads at once."""
+
+    provider: TokenProvider
+    lock: threading.Lock
+
+    def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
+        with self.lock:
+            return self.provider(scopes, force_refresh=force_refresh)
+
+
+@contextmanager
+def graph_for_each_tenant(
+    request: HttpRequest,
+) -> Iterator[Callable[[str, Sequence[str] | None], GraphClient]]:
+    """Clients for many tenants at once (a fan-out across threads), as `graph_for` builds them:
+    the user's own tokens, redeemed at each tenant's authority from one token cache, held in
+    memory for the fan-out and written back to the session once, at the end."""
+    lock = threading.Lock()
+    credential = getattr(request, "auth", None)
+    tokens = (
+        None if isinstance(credential, ApiCredential) else identity.SessionTokens(request.session)
+    )
+
+    def client_for(tenant: str, scopes: Sequence[str] | None = None) -> GraphClient:
+        provider: TokenProvider
+        if isinstance(credential, ApiCredential):
+            provider = OnBehalfOfTokenProvider(
+                oid=credential.claims["oid"], assertion=credential.token, tenant=tenant
+            )
+        else:
+            provider = SessionTokenProvider(request.session, tenant, tokens)
+        return GraphClient(_OneAtATime(provider, lock), scopes=scopes)
+
+    try:
+        yield client_for
+    finally:
+        if tokens is not None:
+            tokens.save()

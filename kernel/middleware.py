@@ -3,6 +3,7 @@ public paths, the one fault path for pages, and toasts for htmx."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +60,9 @@ class HtmxMessagesMiddleware:
             return response  # the next full page shows them
         toasts = [{"level": m.level_tag, "message": str(m)} for m in messages.get_messages(request)]
         if toasts:
-            trigger_client_event(response, "toasts", {"toasts": toasts})
+            # After the answer's own toasts (a fault's message), never in their place.
+            own = json.loads(response.get("HX-Trigger") or "{}").get("toasts", {}).get("toasts", [])
+            trigger_client_event(response, "toasts", {"toasts": [*own, *toasts]})
         return response
 
 

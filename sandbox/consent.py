@@ -9,7 +9,6 @@ must send the user through the authorize page, which shows the consent screen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,7 +16,7 @@ from django.shortcuts import render
 
 from sandbox.directory import DemoUser
 from sandbox.models import Consent
-from sandbox.oauth import GRAPH_RESOURCE, OIDC_SCOPES, oauth_error
+from sandbox.oauth import GRAPH_RESOURCE, OIDC_SCOPES, consent_required
 
 TENANT_WIDE = frozenset(
     {
@@ -27,6 +26,9 @@ TENANT_WIDE = frozenset(
         "DeviceManagementApps.Read.All",
         "DeviceManagementApps.ReadWrite.All",
         "User.Read",
+        # The partner's administrator granted it: the dashboard reads the GDAP relationships.
+        "DelegatedAdminRelationship.Read.All",
+        "CrossTenantInformation.ReadBasic.All",
     }
 )
 
@@ -89,12 +91,4 @@ def refresh_refusal(upn: str, client_id: str, scope: str) -> JsonResponse | None
     """Entra's answer to a refresh for a permission the user never consented to, else None."""
     if not missing(upn, client_id, graph_permissions(scope)):
         return None
-    response = oauth_error(
-        "invalid_grant",
-        f"AADSTS65001: The user or administrator has not consented to use the application "
-        f"with ID '{client_id}'. Send an interactive authorization request for this user and "
-        "resource.",
-    )
-    # Entra adds `suberror`; MSAL reports it as the error's classification.
-    body = {**json.loads(response.content), "suberror": "consent_required"}
-    return JsonResponse(body, status=response.status_code)
+    return consent_required(client_id)

@@ -17,9 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sandbox import tokens
+from sandbox import tenants, tokens
 from sandbox.directory import DEMO_USERS, demo_user
-from sandbox.models import DeviceCode
+from sandbox.models import DeviceCode, Tenant
 from sandbox.oauth import InvalidScope, oauth_error, requested_resource, token_response
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -111,7 +111,7 @@ def _authorization_pending() -> JsonResponse:
     )
 
 
-def redeem(tenant: str, form: Any, client_id: str) -> JsonResponse:
+def redeem(tenant: Tenant, form: Any, client_id: str) -> JsonResponse:
     """The script's polling: pending until the person approves, then tokens, once."""
     pending = DeviceCode.objects.filter(
         device_code_hash=tokens.token_hash(form.get("device_code", ""))
@@ -147,4 +147,6 @@ def redeem(tenant: str, form: Any, client_id: str) -> JsonResponse:
         pending.save(update_fields=["redeemed_at"])
     user = demo_user(pending.approved_upn)
     assert user is not None
-    return token_response(tenant=tenant, user=user, client_id=client_id, scope=pending.scope)
+    if refusal := tenants.token_refusal(tenant, user, client_id):
+        return refusal
+    return token_response(tenant=tenant.id, user=user, client_id=client_id, scope=pending.scope)

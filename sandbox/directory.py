@@ -10,6 +10,8 @@ READ_SCOPES = frozenset(
         "DeviceManagementApps.Read.All",
         "Directory.Read.All",
         "User.Read",
+        "DelegatedAdminRelationship.Read.All",
+        "CrossTenantInformation.ReadBasic.All",
     }
 )
 ALL_SCOPES = READ_SCOPES | {

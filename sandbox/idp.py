@@ -21,9 +21,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sandbox import consent, device_code, on_behalf_of, reply_urls, tokens
+from sandbox import consent, device_code, on_behalf_of, reply_urls, tenants, tokens
 from sandbox.directory import DEMO_USERS, demo_user
-from sandbox.models import AuthorizationCode, RefreshToken
+from sandbox.models import AuthorizationCode, RefreshToken, Tenant
 from sandbox.oauth import OIDC_SCOPES, oauth_error, token_response
 
 
@@ -45,9 +45,13 @@ def _browser_url(request: HttpRequest, name: str, tenant: str) -> str:
 @login_not_required
 @require_GET
 def openid_configuration(request: HttpRequest, tenant: str) -> JsonResponse:
+    directory = tenants.lookup(tenant)
+    if directory is None:
+        return tenants.unknown_tenant(tenant)
     return JsonResponse(
         {
-            "issuer": tokens.issuer(tenant),
+            # Like Entra's: the tenant's id, however the authority named it (id or domain).
+            "issuer": tokens.issuer(directory.id),
             "authorization_endpoint": _browser_url(request, "authorize", tenant),
             "token_endpoint": request.build_absolute_uri(reverse("sandbox:token", args=[tenant])),
             "jwks_uri": request.build_absolute_uri(reverse("sandbox:jwks", args=[tenant])),
@@ -208,21 +212,24 @@ def token(request: HttpRequest, tenant: str) -> JsonResponse:
             "invalid_request",
             "AADSTS900144: The request body must contain the following parameter: 'client_id'.",
         )
+    directory = tenants.lookup(tenant)
+    if directory is None:
+        return tenants.unknown_tenant(tenant)
     if grant_type == "authorization_code":
-        return _redeem_code(request, tenant, form, client_id)
+        return _redeem_code(request, directory, form, client_id)
     if grant_type == "refresh_token":
-        return _redeem_refresh_token(request, tenant, form, client_id)
+        return _redeem_refresh_token(request, directory, form, client_id)
     if grant_type == device_code.GRANT_TYPE:
-        return device_code.redeem(tenant, form, client_id)
+        return device_code.redeem(directory, form, client_id)
     if grant_type == on_behalf_of.GRANT_TYPE:
-        return on_behalf_of.redeem(tenant, form, client_id)
+        return on_behalf_of.redeem(directory, form, client_id)
     return oauth_error(
         "unsupported_grant_type",
         f"AADSTS70003: The app requested an unsupported grant type '{grant_type}'.",
     )
 
 
-def _redeem_code(request: HttpRequest, tenant: str, form: Any, client_id: str) -> JsonResponse:
+def _redeem_code(request: HttpRequest, tenant: Tenant, form: Any, client_id: str) -> JsonResponse:
     with transaction.atomic():
         code = (
             AuthorizationCode.objects.select_for_update()
@@ -261,13 +268,15 @@ def _redeem_code(request: HttpRequest, tenant: str, form: Any, client_id: str) -
         )
     user = demo_user(code.upn)
     assert user is not None
+    if refusal := tenants.token_refusal(tenant, user, client_id):
+        return refusal
     return token_response(
-        tenant=tenant, user=user, client_id=client_id, scope=code.scope, nonce=code.nonce
+        tenant=tenant.id, user=user, client_id=client_id, scope=code.scope, nonce=code.nonce
     )
 
 
 def _redeem_refresh_token(
-    request: HttpRequest, tenant: str, form: Any, client_id: str
+    request: HttpRequest, tenant: Tenant, form: Any, client_id: str
 ) -> JsonResponse:
     with transaction.atomic():
         stored = (
@@ -285,15 +294,22 @@ def _redeem_refresh_token(
                 "invalid_grant",
                 "AADSTS700082: The refresh token has expired or was revoked. Sign in again.",
             )
-        # Refused before the rotation: the refresh token still serves what was consented.
-        if refusal := consent.refresh_refusal(stored.upn, client_id, form.get("scope", "")):
+        # Refused before the rotation: the refresh token still serves what was consented. Work
+        # accounts' refresh tokens are not bound to a tenant: redeemed at a customer's authority,
+        # the customer's own rules apply (the user's access there, the admin's consent).
+        user = demo_user(stored.upn)
+        assert user is not None
+        refusal = (
+            consent.refresh_refusal(stored.upn, client_id, form.get("scope", ""))
+            if tenant.is_partner
+            else tenants.token_refusal(tenant, user, client_id)
+        )
+        if refusal:
             return refusal
         stored.revoked_at = timezone.now()  # rotated: each refresh token works once
         stored.save(update_fields=["revoked_at"])
-    user = demo_user(stored.upn)
-    assert user is not None
     scope = form.get("scope", "") or stored.scope
-    return token_response(tenant=tenant, user=user, client_id=client_id, scope=scope)
+    return token_response(tenant=tenant.id, user=user, client_id=client_id, scope=scope)
 
 
 @login_not_required

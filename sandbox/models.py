@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+
+from sandbox.scope import TenantScopedManager, current_tenant
 
 
 class SigningKey(models.Model):
@@ -70,6 +73,7 @@ class ExchangeConnector(models.Model):
     """An Intune Exchange connector (`deviceManagementExchangeConnector`)."""
 
     id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    tenant_id = models.CharField(max_length=36, default=current_tenant, db_index=True)
     last_sync_date_time = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=32, default="connected")
     primary_smtp_address = models.CharField(max_length=255, blank=True)
@@ -87,7 +91,11 @@ class ExchangeConnector(models.Model):
     sync_type = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    everywhere = models.Manager()  # every tenant's rows (reset, bench)
+    objects = TenantScopedManager()
+
     class Meta:
+        default_manager_name = "objects"
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -104,6 +112,7 @@ class ConnectorGroup(models.Model):
     """An Entra Application Proxy connector group (`connectorGroup`)."""
 
     id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    tenant_id = models.CharField(max_length=36, default=current_tenant, db_index=True)
     name = models.CharField(max_length=255)
     connector_group_type = models.CharField(
         max_length=32,
@@ -118,7 +127,11 @@ class ConnectorGroup(models.Model):
     application_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    everywhere = models.Manager()  # every tenant's rows (reset, bench)
+    objects = TenantScopedManager()
+
     class Meta:
+        default_manager_name = "objects"
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -129,6 +142,7 @@ class AppProxyConnector(models.Model):
     """An Entra Application Proxy connector (`connector`); always in exactly one group."""
 
     id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    tenant_id = models.CharField(max_length=36, default=current_tenant, db_index=True)
     machine_name = models.CharField(max_length=255)
     external_ip = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=32, default="active")
@@ -136,7 +150,11 @@ class AppProxyConnector(models.Model):
     group = models.ForeignKey(ConnectorGroup, on_delete=models.PROTECT, related_name="members")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    everywhere = models.Manager()  # every tenant's rows (reset, bench)
+    objects = TenantScopedManager()
+
     class Meta:
+        default_manager_name = "objects"
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -147,6 +165,7 @@ class AuditEvent(models.Model):
     """An Intune audit event (`auditEvent`), written by every successful sandbox write."""
 
     id = models.CharField(primary_key=True, max_length=36, default=new_guid, editable=False)
+    tenant_id = models.CharField(max_length=36, default=current_tenant, db_index=True)
     display_name = models.CharField(max_length=255, blank=True)
     component_name = models.CharField(max_length=128, blank=True)
     actor = models.JSONField(default=dict)
@@ -159,7 +178,11 @@ class AuditEvent(models.Model):
     resources = models.JSONField(default=list)
     category = models.CharField(max_length=128, blank=True)
 
+    everywhere = models.Manager()  # every tenant's rows (reset, bench)
+    objects = TenantScopedManager()
+
     class Meta:
+        default_manager_name = "objects"
         ordering = ["activity_date_time", "id"]
 
     def __str__(self) -> str:
@@ -204,3 +227,68 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upn} → {self.scope}"
+
+
+class Tenant(models.Model):
+    """A directory: the partner tenant (home of the demo users) or one of its customers."""
+
+    id = models.CharField(primary_key=True, max_length=36)
+    display_name = models.CharField(max_length=255)
+    default_domain = models.CharField(max_length=255, unique=True)
+    is_partner = models.BooleanField(default=False)
+    # An administrator of the tenant granted the dashboard's permissions (admin consent).
+    app_consented = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_partner", "display_name", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class RelationshipStatus(models.TextChoices):
+    """`delegatedAdminRelationshipStatus`, as Graph v1.0 spells it."""
+
+    ACTIVATING = "activating"
+    ACTIVE = "active"
+    APPROVAL_PENDING = "approvalPending"
+    APPROVED = "approved"
+    CREATED = "created"
+    EXPIRED = "expired"
+    EXPIRING = "expiring"
+    TERMINATED = "terminated"
+    TERMINATING = "terminating"
+    TERMINATION_REQUESTED = "terminationRequested"
+
+
+class DelegatedAdminRelationship(models.Model):
+    """The partner's GDAP relationship with one customer (`delegatedAdminRelationship`)."""
+
+    id = models.CharField(primary_key=True, max_length=73)
+    display_name = models.CharField(max_length=50)
+    status = models.CharField(max_length=32, choices=RelationshipStatus.choices)
+    customer = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="relationships")
+    role_ids = models.JSONField(default=list)
+    duration = models.CharField(max_length=16, default="P730D")
+    auto_extend_duration = models.CharField(max_length=16, default="PT0S")
+    created_date_time = models.DateTimeField(default=timezone.now)
+    activated_date_time = models.DateTimeField(null=True, blank=True)
+    end_date_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_date_time", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.status})"
+
+    @property
+    def customer_json(self) -> dict[str, str]:
+        return {"tenantId": self.customer_id, "displayName": self.customer.display_name}
+
+    @property
+    def access_details_json(self) -> dict[str, list[dict[str, str]]]:
+        return {"unifiedRoles": [{"roleDefinitionId": role} for role in self.role_ids]}
+
+    @property
+    def last_modified_date_time(self) -> datetime:
+        return self.activated_date_time or self.created_date_time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +13,7 @@ from django.utils import timezone
 from sandbox import tokens
 from sandbox.directory import DemoUser
 from sandbox.models import RefreshToken
+from sandbox.scope import home_tenant_id
 
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
@@ -33,6 +35,19 @@ def oauth_error(error: str, description: str, status: int = 400) -> JsonResponse
         },
         status=status,
     )
+
+
+def consent_required(client_id: str) -> JsonResponse:
+    """AADSTS65001: no one consented to the application (the user, or the tenant's admin)."""
+    response = oauth_error(
+        "invalid_grant",
+        f"AADSTS65001: The user or administrator has not consented to use the application "
+        f"with ID '{client_id}'. Send an interactive authorization request for this user and "
+        "resource.",
+    )
+    # Entra adds `suberror`; MSAL reports it as the error's classification.
+    body = {**json.loads(response.content), "suberror": "consent_required"}
+    return JsonResponse(body, status=response.status_code)
 
 
 class InvalidScope(ValueError):
@@ -116,7 +131,9 @@ def token_response(
         "access_token": access_token,
         "refresh_token": refresh,
         "id_token": tokens.id_token(user=user, tenant_id=tenant, client_id=client_id, nonce=nonce),
-        "client_info": tokens.client_info(user=user, tenant_id=tenant),
+        # The user's home tenant, whichever tenant the tokens are for (utid is where the account
+        # lives: the demo users live in the partner tenant).
+        "client_info": tokens.client_info(user=user, tenant_id=home_tenant_id()),
     }
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"

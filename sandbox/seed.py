@@ -27,6 +27,7 @@ from sandbox.models import (
     ExchangeConnector,
     RequestLog,
 )
+from sandbox.scope import current_tenant, home_tenant_id
 
 DEFAULT_EXCHANGE = 12
 DEFAULT_APP_PROXY = 9
@@ -38,12 +39,18 @@ NAMESPACE = uuid.UUID("5a4d0b0e-5eed-4c0d-9e00-5a4db0c5e7a1")
 BROKEN_EXCHANGE_INDEX = 4
 
 
+def _tenant_part() -> str:
+    """The partner tenant's entities keep their ids; each customer's differ from them."""
+    tenant = current_tenant()
+    return "" if tenant == home_tenant_id() else f"{tenant}:"
+
+
 def seeded_id(kind: str, index: int) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{kind}:{index}"))
+    return str(uuid.uuid5(NAMESPACE, f"{_tenant_part()}{kind}:{index}"))
 
 
 def _rng(kind: str, index: int) -> random.Random:
-    return random.Random(f"sandbox-seed:{kind}:{index}")
+    return random.Random(f"sandbox-seed:{_tenant_part()}{kind}:{index}")
 
 
 @dataclass(frozen=True)
@@ -423,10 +430,11 @@ def _create_missing(model: type[Model], objects: list[Any]) -> SeedCount:
 
 
 def tenant_reset() -> None:
-    """Delete the sandbox tenant's directory objects and logs (sign-in keys stay)."""
+    """Delete every sandbox tenant's directory objects and logs (sign-in keys stay)."""
     with transaction.atomic():
-        for model in (AppProxyConnector, ConnectorGroup, ExchangeConnector, AuditEvent, RequestLog):
-            model._default_manager.all().delete()
+        for model in (AppProxyConnector, ConnectorGroup, ExchangeConnector, AuditEvent):
+            model.everywhere.all().delete()
+        RequestLog.objects.all().delete()
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from sandbox import device_code, fault_views, idp
+from sandbox import admin_consent, device_code, fault_views, idp
 from sandbox.graph import views as graph_views
 
 app_name = "sandbox"
@@ -12,6 +12,7 @@ app_name = "sandbox"
 urlpatterns = [
     # Graph beta: one pattern; sandbox.graph.dispatch routes, so $batch can route the same way.
     re_path(r"^beta/(?P<path>.*)$", graph_views.graph, name="graph"),
+    re_path(r"^v1\.0/(?P<path>.*)$", graph_views.graph, {"version": "v1.0"}, name="graph-v1"),
     path(
         "<str:tenant>/v2.0/.well-known/openid-configuration",
         idp.openid_configuration,
@@ -20,6 +21,7 @@ urlpatterns = [
     path("<str:tenant>/oauth2/v2.0/authorize", idp.authorize, name="authorize"),
     path("<str:tenant>/oauth2/v2.0/token", idp.token, name="token"),
     path("<str:tenant>/oauth2/v2.0/logout", idp.logout, name="logout"),
+    path("<str:tenant>/adminconsent", admin_consent.admin_consent, name="adminconsent"),
     path("<str:tenant>/discovery/v2.0/keys", idp.jwks, name="jwks"),
     path(
         "<str:tenant>/oauth2/v2.0/devicecode",

@@ -10,7 +10,7 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import sign_in
+from tests.conftest import home_tenant_path, sign_in
 
 # Any 32-character secret works as the CSRF cookie; sent back as the header, as htmx does.
 CSRF_SECRET = "f" * 32
@@ -40,7 +40,7 @@ class LiveUser:
         if htmx:
             headers["HX-Request"] = "true"
         started = time.monotonic()
-        response = self.http.request(
-            method, f"{self.base_url}{path}", headers=headers, allow_redirects=False, **kw
-        )
+        # Today's page URLs, at the home tenant's (tests/tenants checks the redirect itself).
+        url = f"{self.base_url}{home_tenant_path(path)}"
+        response = self.http.request(method, url, headers=headers, allow_redirects=False, **kw)
         return Timed(response, time.monotonic() - started)

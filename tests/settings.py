@@ -25,6 +25,7 @@ SANDBOX_REDIRECT_URIS = [  # noqa: F405
     *SANDBOX_REDIRECT_URIS,  # noqa: F405
     "http://testserver/auth/callback/",
     "http://testserver/auth/sign-in/",
+    "http://testserver/tenants/consented/",
     "http://testserver/watch/callback/",
 ]
 # The watch's engine tests run a Celery worker and beat in threads beside the test. SQLite's

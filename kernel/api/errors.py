@@ -21,7 +21,14 @@ from graph.errors import (
     GraphThrottled,
 )
 from kernel.errors import Refusal
-from kernel.faults import fault_status, graph_fault_message
+from kernel.faults import (
+    fault_status,
+    graph_fault_message,
+    tenant_consent_link,
+    tenant_refusal_message,
+    tenant_refusal_status,
+)
+from kernel.identity import TenantRefused
 
 
 def _graph_response(error: GraphError) -> Response:
@@ -45,7 +52,21 @@ def _graph_response(error: GraphError) -> Response:
     return response
 
 
+def _tenant_response(exc: TenantRefused, context: dict[str, Any]) -> Response:
+    request = context["request"]
+    extra = {
+        "tenant_id": exc.tenant_id,
+        "reason": exc.reason,
+        "entra_error": exc.detail,
+        "admin_consent_url": tenant_consent_link(request, exc),
+    }
+    message = tenant_refusal_message(request, exc)
+    return Response({"message": message, "extra": extra}, tenant_refusal_status(exc))
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, TenantRefused):
+        return _tenant_response(exc, context)
     if isinstance(exc, GraphError):
         return _graph_response(exc)
     if isinstance(exc, Refusal):

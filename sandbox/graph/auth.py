@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox import tokens
+from sandbox import tenants, tokens
 from sandbox.graph.context import GraphRequest
 from sandbox.graph.dialects import Dialect, permission_error
 from sandbox.graph.responses import GraphError
@@ -46,3 +46,31 @@ def require_any(claims: dict[str, Any], permissions: tuple[str, ...], dialect: D
         return
     code, message = permission_error(dialect, permissions)
     raise GraphError(403, code, message)
+
+
+# The Entra role a GDAP technician needs in a customer tenant, by the service behind a path.
+ROLE_FOR_PATH = (
+    ("devicemanagement/", tenants.INTUNE_ADMINISTRATOR, "Intune Administrator"),
+    (
+        "onpremisespublishingprofiles/",
+        tenants.APPLICATION_ADMINISTRATOR,
+        "Application Administrator",
+    ),
+)
+
+
+def require_tenant_role(req: GraphRequest, dialect: Dialect) -> None:
+    """In a customer tenant, a partner's technician acts only with the relationship's roles."""
+    tenant = tenants.lookup(str(req.claims.get("tid", "")))
+    if tenant is None or tenant.is_partner:
+        return
+    held = tenants.access(tenant)
+    for prefix, role, name in ROLE_FOR_PATH:
+        if req.path.lower().startswith(prefix) and (held is None or role not in held.roles):
+            code = "Forbidden" if dialect == Dialect.INTUNE else "Authorization_RequestDenied"
+            raise GraphError(
+                403,
+                code,
+                f"Insufficient privileges to complete the operation: the delegated admin "
+                f"relationship with this tenant does not grant the {name} role.",
+            )

@@ -131,6 +131,7 @@ def inner_request(outer: GraphRequest, inner: Inner) -> GraphRequest:
         base_url=outer.base_url,
         remote_addr=outer.remote_addr,
         batch_request_id=outer.request_id,
+        version=outer.version,
     )
 
 

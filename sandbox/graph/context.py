@@ -27,6 +27,7 @@ class GraphRequest:
     # The outer $batch request's request-id when this request arrived inside a batch.
     batch_request_id: str = ""
     request_id: str = field(default_factory=new_guid)
+    version: str = "beta"  # or "v1.0"
     claims: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -42,7 +43,7 @@ class GraphRequest:
     @property
     def wire_path(self) -> str:
         """The path as Graph's clients write it, e.g. `/beta/deviceManagement/auditEvents`."""
-        return f"/beta/{self.path}"
+        return f"/{self.version}/{self.path}"
 
     def url(self, path: str) -> str:
         """An absolute URL under this request's Graph version root."""

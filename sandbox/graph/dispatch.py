@@ -16,6 +16,7 @@ from sandbox.graph.dialects import Dialect, dialect_for
 from sandbox.graph.responses import GraphError, bad_request, error_response, stamp
 from sandbox.graph.routes import ROUTES, Endpoint, route
 from sandbox.models import RequestLog
+from sandbox.scope import tenant_scope
 
 
 def dispatch(req: GraphRequest, refusal: GraphError | None = None) -> HttpResponse:
@@ -52,10 +53,13 @@ def _serve(req: GraphRequest) -> HttpResponse:
         endpoint, arguments = _resolve(req)
         dialect = dialect_for(req.path)
         auth.require_any(req.claims, endpoint.permissions, dialect)
-        if not endpoint.atomic:
-            return endpoint.handler(req, **arguments)
-        with transaction.atomic():
-            return endpoint.handler(req, **arguments)
+        # Graph answers for the tenant the token was issued for, with the roles held there.
+        with tenant_scope(str(req.claims["tid"])):
+            auth.require_tenant_role(req, dialect)
+            if not endpoint.atomic:
+                return endpoint.handler(req, **arguments)
+            with transaction.atomic():
+                return endpoint.handler(req, **arguments)
     except GraphError as error:
         return error_response(req, error, dialect)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
-from sandbox.graph import app_proxy, audit_events, exchange
+from sandbox.graph import app_proxy, audit_events, exchange, relationships
 
 Handler = Callable[..., HttpResponse]
 
@@ -25,6 +25,8 @@ EXCHANGE_WRITE = (SERVICE_CONFIG_WRITE,)
 EXCHANGE_CREATE = (SERVICE_CONFIG_WRITE, CONFIGURATION_WRITE)
 APP_PROXY = (DIRECTORY_WRITE,)
 AUDIT_READ = (APPS_READ, APPS_WRITE)
+CROSS_TENANT_READ = ("CrossTenantInformation.ReadBasic.All",)
+GDAP_READ = ("DelegatedAdminRelationship.Read.All", "DelegatedAdminRelationship.ReadWrite.All")
 
 
 @dataclass(frozen=True)
@@ -120,4 +122,20 @@ ROUTES: tuple[Route, ...] = (
         GET=Endpoint(audit_events.audit_activity_types, AUDIT_READ),
     ),
     route(rf"{AUDIT}/(?P<event_id>{ID})", GET=Endpoint(audit_events.get_event, AUDIT_READ)),
+    route(
+        relationships.RELATIONSHIPS,
+        GET=Endpoint(relationships.list_relationships, GDAP_READ, atomic=False),
+    ),
+    route(
+        rf"{relationships.RELATIONSHIPS}/(?P<relationship_id>{ID})",
+        GET=Endpoint(relationships.get_relationship, GDAP_READ, atomic=False),
+    ),
+    route(
+        rf"{relationships.FIND_TENANT}\(tenantId='(?P<tenant_id>(?:[^']|'')*)'\)",
+        GET=Endpoint(relationships.find_tenant_information, CROSS_TENANT_READ, atomic=False),
+    ),
+    route(
+        relationships.CUSTOMERS,
+        GET=Endpoint(relationships.list_customers, GDAP_READ, atomic=False),
+    ),
 )

@@ -11,7 +11,7 @@ from sandbox.graph.dispatch import dispatch
 from sandbox.middleware import GRAPH_ANSWER
 
 
-def graph_request(request: HttpRequest, path: str) -> GraphRequest:
+def graph_request(request: HttpRequest, path: str, version: str = "beta") -> GraphRequest:
     # The version root as this caller reached it (own host, /sandbox/ prefix or sandbox_serve).
     root = request.path[: len(request.path) - len(path)].rstrip("/")
     return GraphRequest(
@@ -23,17 +23,19 @@ def graph_request(request: HttpRequest, path: str) -> GraphRequest:
         base_url=request.build_absolute_uri(root),
         remote_addr=request.META.get("REMOTE_ADDR", ""),
         read_timeout=request.META.get("sandbox.read_timeout"),
+        version=version,
     )
 
 
 @login_not_required
 @csrf_exempt
-def graph(request: HttpRequest, path: str) -> HttpResponse:
-    """Every `/beta/…` request; routing happens in `dispatch`, shared with $batch.
+def graph(request: HttpRequest, path: str, version: str = "beta") -> HttpResponse:
+    """Every `/beta/…` and `/v1.0/…` request (both versions serve the same routes, GDAP's
+    included); routing happens in `dispatch`, shared with $batch.
 
     No CSRF: Graph takes bearer tokens, never cookies. `GRAPH_ANSWER` has the outermost
     middleware strip the page-only headers and gzip the body.
     """
-    response = dispatch(graph_request(request, path))
+    response = dispatch(graph_request(request, path, version))
     setattr(response, GRAPH_ANSWER, True)
     return response

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from audit.models import AuditEntry
@@ -17,7 +18,7 @@ from kernel import identity
 from sandbox.models import AuditEvent, RequestLog
 from sandbox.tenant import audit_event_create, exchange_connector_create
 from tests.audit.conftest import audited_patch, fixed_token_graph
-from tests.conftest import ADMIN, sign_in
+from tests.conftest import ADMIN, HomeTenantClient, home_tenant_path, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -228,17 +229,21 @@ def test_a_local_entry_and_intunes_event_link_to_each_other(
         f"/audit/intune/for/{attempt.pk}/"
     )
     found = admin_client.get(f"/audit/intune/for/{attempt.pk}/", headers=HX)
-    assert f'<a href="/audit/intune/{event.id}/">' in found.content.decode()
+    # Intune's events belong to a tenant: the link stays in the home tenant's pages.
+    assert f'<a href="{home_tenant_path(f"/audit/intune/{event.id}/")}">' in found.content.decode()
     # ...and without JavaScript the link goes straight to Intune's event.
     plain = admin_client.get(f"/audit/intune/for/{attempt.pk}/")
     assert (plain.status_code, plain["Location"]) == (302, f"/audit/intune/{event.id}/")
 
     # Intune's side links back to the local entry, in the list and on the detail.
     listing = admin_client.get("/audit/intune/")
-    assert link(listing, f"Dashboard entry #{attempt.pk}") == f"/audit/{attempt.pk}/"
+    assert (
+        link(listing, f"Dashboard entry #{attempt.pk}")
+        == f"/t/{settings.ENTRA_TENANT_ID}/audit/{attempt.pk}/"
+    )
     intune_detail = admin_client.get(f"/audit/intune/{event.id}/")
     assert link(intune_detail, f"The dashboard's audit entry #{attempt.pk}") == (
-        f"/audit/{attempt.pk}/"
+        f"/t/{settings.ENTRA_TENANT_ID}/audit/{attempt.pk}/"
     )
 
 
@@ -280,7 +285,7 @@ def test_a_403_names_the_missing_permission_and_the_request_id(settings: Any) ->
     settings.GRAPH_SCOPES = [
         "https://graph.microsoft.com/DeviceManagementServiceConfig.ReadWrite.All"
     ]
-    client = sign_in(Client(), ADMIN)
+    client = sign_in(HomeTenantClient(), ADMIN)
     response = client.get("/audit/intune/")
     page = response.content.decode()
     assert response.status_code == 403
@@ -323,7 +328,7 @@ def test_graph_faults_are_a_clear_message_not_a_500(
     assert message in page
     assert re.search(r"Graph request id: [0-9a-f-]{36}\.", page)
     # The one fault page links back to the same listing, so the admin can try again.
-    assert '<a href="/audit/intune/">Try again</a>' in page
+    assert f'<a href="{home_tenant_path("/audit/intune/")}">Try again</a>' in page
     htmx = admin_client.get("/audit/intune/", headers=HX)
     assert htmx.status_code == status
     assert message in htmx["HX-Trigger"]

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from sandbox.models import Consent
-from tests.conftest import ADMIN, consent_to, sign_in
+from tests.conftest import ADMIN, HomeTenantClient, consent_to, sign_in
 from tests.connectors.support import graph_calls
 from tests.sandbox import factories
 
@@ -18,7 +18,7 @@ DIRECTORY = "https://graph.microsoft.com/Directory.ReadWrite.All"
 
 
 def test_sign_in_does_not_ask_for_the_directory_permission() -> None:
-    client = Client()
+    client = HomeTenantClient()
     authorize = client.get("/auth/sign-in/")["Location"]
     assert "Directory" not in parse_qs(urlsplit(authorize).query)["scope"][0]
     sign_in(client, ADMIN)
@@ -44,7 +44,7 @@ def _open_app_proxy(client: Client) -> str:
 
 def test_first_visit_asks_for_consent_then_the_page_opens() -> None:
     factories.app_proxy_connector(machine_name="APPPROXY-A.contoso.local")
-    client = sign_in(Client(), ADMIN)
+    client = sign_in(HomeTenantClient(), ADMIN)
     authorize = _open_app_proxy(client)
     # No Graph call was made with a token lacking the permission.
     assert graph_calls(contains="applicationProxy") == []
@@ -63,12 +63,12 @@ def test_first_visit_asks_for_consent_then_the_page_opens() -> None:
     assert Consent.objects.filter(upn=ADMIN, scope="Directory.ReadWrite.All").count() == 1
 
     # Consent is kept per user and application: a new session of the same user is not asked.
-    again = sign_in(Client(), ADMIN)
+    again = sign_in(HomeTenantClient(), ADMIN)
     assert again.get("/app-proxy/connectors/").status_code == 200
 
 
 def test_cancelling_the_consent_screen_is_a_clear_refusal_and_grants_nothing() -> None:
-    client = sign_in(Client(), ADMIN)
+    client = sign_in(HomeTenantClient(), ADMIN)
     authorize = _open_app_proxy(client)
     client.post(authorize, {"username": ADMIN})
     refused = client.post(authorize, {"username": ADMIN, "cancel": "1"})
@@ -80,7 +80,7 @@ def test_cancelling_the_consent_screen_is_a_clear_refusal_and_grants_nothing() -
 
 
 def test_htmx_requests_are_sent_through_consent_with_hx_redirect() -> None:
-    client = sign_in(Client(), ADMIN)
+    client = sign_in(HomeTenantClient(), ADMIN)
     response = client.get(
         "/app-proxy/connectors/?q=x",
         headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/app-proxy/connectors/"},
@@ -92,7 +92,7 @@ def test_htmx_requests_are_sent_through_consent_with_hx_redirect() -> None:
 
 
 def test_the_sign_in_view_asks_only_for_permissions_the_dashboard_knows() -> None:
-    client = Client()
+    client = HomeTenantClient()
     location = client.get("/auth/sign-in/", {"scopes": "https://graph.microsoft.com/Mail.Read"})[
         "Location"
     ]

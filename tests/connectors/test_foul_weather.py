@@ -14,11 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from audit.models import AuditEntry, Outcome, Phase
 from sandbox.models import ExchangeConnector
-from tests.conftest import ADMIN, sign_in
+from tests.conftest import ADMIN, HomeTenantClient, sign_in
 from tests.connectors.test_exchange_changes import open_form
 from tests.live import LiveUser, Timed
 from tests.sandbox import factories
@@ -113,7 +112,7 @@ def test_foul_weather_never_costs_a_500_or_the_deadline(
     settings.GRAPH_REQUEST_DEADLINE_SECONDS = DEADLINE
     call, method, writes = OPERATIONS[operation]
     connectors = [factories.exchange_connector() for _ in range(25)]
-    form = open_form(sign_in(Client(), ADMIN), connectors[0])
+    form = open_form(sign_in(HomeTenantClient(), ADMIN), connectors[0])
     user = LiveUser(live_server.url, ADMIN)
     sandbox_faults.install({"method": method, "path": "/beta/*", **FAULTS[fault]})
 

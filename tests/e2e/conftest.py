@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.conftest import home_tenant_path
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Playwright's sync API keeps an event loop in the test thread; Django would then refuse the
@@ -68,7 +70,8 @@ def sign_in_as(page: Page, base_url: str) -> Callable[[str], Page]:
         page.goto(f"{base_url}{path}")
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         page.get_by_role("button", name=upn).click()
-        page.wait_for_url(f"{base_url}{path}")
+        # Today's tenant-less URLs land on the home tenant's (/t/<home>/…).
+        page.wait_for_url(f"{base_url}{home_tenant_path(path)}")
         return page
 
     return sign_in

@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from sandbox.models import ExchangeConnector
+from tests.conftest import home_tenant_path
 from tests.e2e.conftest import row_action, screenshot
 from tests.sandbox import factories
 
@@ -151,7 +152,8 @@ def test_filters_update_the_url_and_the_table(sign_in_as, page: Page, connectors
     page.get_by_label("Status").select_option("disconnected")
     expect(page.get_by_test_id("row")).to_have_count(1)
     expect(page).to_have_url(
-        "/exchange-connectors/?q=&status=disconnected&type=&health=", timeout=5_000
+        home_tenant_path("/exchange-connectors/?q=&status=disconnected&type=&health="),
+        timeout=5_000,
     )
     page.reload()
     expect(page.get_by_test_id("row")).to_have_count(1)

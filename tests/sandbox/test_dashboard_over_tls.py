@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.test import Client
 
 from graph.outbound import outbound_session
 from sandbox import server
+from tests.conftest import HomeTenantClient
 from tests.sandbox import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +40,7 @@ def dashboard_on_served_sandbox(
 def test_sign_in_and_the_exchange_list_over_tls(dashboard_on_served_sandbox) -> None:
     served = dashboard_on_served_sandbox
     factories.exchange_connector(server_name="EXCH-TLS01.contoso.local")
-    client = Client()
+    client = HomeTenantClient()
     authorize_url = client.get("/auth/sign-in/")["Location"]
     assert authorize_url.startswith(served.origin)  # the browser goes to the served sign-in page
 

@@ -1,0 +1,158 @@
+"""Benchmark the all-tenants views: the health page from snapshots, and the fan-out refresh.
+
+Run: `.venv/bin/python bench/tenants.py [--rounds 15] [--tenants 500] [--refresh-tenants 50]
+[--latency 0.15]`. It builds a throw-away SQLite database in a temporary DATA_DIR with the test
+settings and DEBUG off, signs admin@sandbox.example in through the real MSAL flow with Django's
+test client, then measures:
+  (a) the server time of `GET /tenants/health/` with `--tenants` tenants whose stored snapshots
+      each summarize 50 connectors, vs. the same page with 5 tenants: alternately, medians; the
+      ratio (goal <= 2) is what 100 times the tenants costs a page that reads only snapshots;
+  (b) the wall time of `POST /tenants/health/refresh/` across `--refresh-tenants` customer
+      tenants of the sandbox (each 50 Exchange connectors, 4 App Proxy connectors, 2 groups) at
+      the default concurrency, vs. one tenant's refresh x tenants / concurrency: the ratio (goal
+      <= 1.3) is what the fan-out loses to its bookkeeping. Graph's own latency is the sandbox's
+      "delay" fault on every `$batch` (`--latency` seconds, as a network would add); the Graph
+      calls counted are top-level requests in the sandbox's request log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from pages import configure_django  # the same throw-away database and settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def snapshots(count: int, prefix: str) -> list[str]:
+    """`count` managed tenants with a stored snapshot of a 50-connector estate each."""
+    import uuid
+
+    from django.utils import timezone
+
+    from tenants.models import ManagedTenant, TenantSnapshot, TenantSource
+
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{prefix}{n}.example")) for n in range(count)]
+    tenants = ManagedTenant.objects.bulk_create(
+        ManagedTenant(
+            tenant_id=tenant_id,
+            display_name=f"{prefix.title()} {n:03}",
+            default_domain=f"{prefix}{n}.example",
+            source=TenantSource.MANUAL,
+        )
+        for n, tenant_id in enumerate(ids)
+    )
+    TenantSnapshot.objects.bulk_create(
+        TenantSnapshot(
+            tenant=tenant,
+            taken_at=timezone.now(),
+            exchange_total=50,
+            exchange_healthy=40 - n % 7,
+            exchange_unhealthy=n % 5,
+            exchange_stale=10 - n % 5 + n % 7 - n % 5,
+            app_proxy_connectors=6,
+            app_proxy_inactive=n % 3,
+            groups_total=3,
+            groups_at_risk=n % 2,
+        )
+        for n, tenant in enumerate(tenants)
+    )
+    return ids
+
+
+def timed(call) -> float:  # noqa: ANN001 - a zero-argument callable
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def page_ratio(client, rounds: int, many: int) -> None:  # noqa: ANN001 - a test client
+    from tenants.models import ManagedTenant
+
+    ManagedTenant.objects.all().delete()
+    few_ids = snapshots(5, "few")
+    many_ids = snapshots(many - 5, "many") + few_ids
+
+    def page(query: str) -> None:
+        response = client.get("/tenants/health/", {"q": query})
+        assert response.status_code == 200, response.status_code
+
+    # The 5-tenant page is the same page filtered to 5 tenants: the same code, 100x fewer rows.
+    few, lots = [], []
+    for _ in range(rounds):
+        few.append(timed(lambda: page("few")))
+        lots.append(timed(lambda: page("")))
+    few_ms, many_ms = statistics.median(few) * 1000, statistics.median(lots) * 1000
+    print(f"(a) all-tenants page from snapshots, {len(many_ids)} tenants x 50 connectors:")
+    print(
+        f"    {many_ms:.1f} ms vs 5 tenants {few_ms:.1f} ms: "
+        f"ratio {many_ms / few_ms:.2f} (goal <= 2)"
+    )
+
+
+def refresh_ratio(client, tenants: int, latency: float) -> None:  # noqa: ANN001 - a test client
+    from django.conf import settings
+
+    from sandbox import estate, faults
+    from sandbox.models import RequestLog
+    from tenants.models import ManagedTenant
+
+    ManagedTenant.objects.all().delete()
+    estate.estate_seed(tenants=tenants + 3, exchange=50, app_proxy=4, groups=2, audit_events=0)
+    client.post("/tenants/discover/")
+    # Only the ready customers (the showcase's refused ones answer at the token endpoint).
+    ManagedTenant.objects.exclude(
+        tenant_id__in=[estate.customer_id(index) for index in range(3, 3 + tenants)]
+    ).delete()
+    faults.install({"path": "*/$batch", "fault": "delay", "seconds": latency})
+    concurrency = settings.TENANT_REFRESH_CONCURRENCY
+
+    def refresh() -> None:
+        assert client.post("/tenants/health/refresh/").status_code == 302
+
+    all_ids = list(ManagedTenant.objects.values_list("tenant_id", flat=True))
+    refresh()  # warm: every tenant's token once, as after a first refresh
+    RequestLog.objects.all().delete()
+    fanned = timed(refresh)
+    calls = RequestLog.objects.filter(batch_request_id="").count()
+    ManagedTenant.objects.exclude(tenant_id=all_ids[0]).delete()
+    single = statistics.median(timed(refresh) for _ in range(3))
+    faults.clear()
+    expected = single * tenants / concurrency
+    print(
+        f"(b) refresh of {tenants} tenants at concurrency {concurrency}, Graph latency {latency}s:"
+    )
+    print(
+        f"    {fanned:.2f} s vs one tenant {single:.3f} s x {tenants} / {concurrency} = "
+        f"{expected:.2f} s: ratio {fanned / expected:.2f} (goal <= 1.3)"
+    )
+    print(
+        f"    Graph calls: {calls} for {tenants} tenants ({calls / tenants:.1f} per tenant: one "
+        "$batch of the three lists, one of the groups' members)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--tenants", type=int, default=500)
+    parser.add_argument("--refresh-tenants", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir:
+        configure_django(Path(data_dir))
+        from django.test import Client
+
+        from tests.conftest import ADMIN, sign_in
+
+        client = sign_in(Client(), ADMIN)
+        page_ratio(client, args.rounds, args.tenants)
+        refresh_ratio(client, args.refresh_tenants, args.latency)
+
+
+if __name__ == "__main__":
+    main()

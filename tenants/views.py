@@ -1,0 +1,233 @@
+"""The tenants pages: parse, check the role, call one service or selector, render."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from kernel.csv_export import csv_cell, csv_download, csv_writer
+from kernel.graph_clients import graph_client_for_session, graph_for, graph_for_each_tenant
+from kernel.htmx import form_error_status
+from kernel.identity import admin_consent_url
+from kernel.listing import query_without
+from kernel.roles import Role, role_required
+from kernel.tenancy import home_tenant_id
+from tenants import selectors, services
+from tenants.forms import TenantAddForm, TenantHealthFilterForm
+from tenants.models import ManagedTenant
+
+# Where the switcher lands in the other tenant: the same section, never an object of this one.
+SECTION_PATHS = ("app-proxy/groups/", "app-proxy/connectors/", "audit/intune/", "audit/")
+
+
+def _consent_link(request: HttpRequest, tenant_id: str) -> str:
+    return admin_consent_url(tenant_id, request.build_absolute_uri(reverse("tenants:consented")))
+
+
+def _ensure_home(request: HttpRequest) -> None:
+    services.home_tenant_ensure(tenant_id=home_tenant_id(request))
+
+
+@require_GET
+def tenant_list(request: HttpRequest) -> HttpResponse:
+    _ensure_home(request)
+    return render(
+        request,
+        "tenants/list.html",
+        _list_context(request, TenantAddForm(), query=request.GET.get("q", "")),
+    )
+
+
+def _list_context(request: HttpRequest, add_form: TenantAddForm, query: str = "") -> dict:
+    rows = selectors.tenant_rows(now=timezone.now(), query=query)
+    entries = [
+        (row, _consent_link(request, row.tenant.tenant_id) if row.state == "consent_needed" else "")
+        for row in rows
+    ]
+    return {"entries": entries, "add_form": add_form, "q": query}
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def tenants_discover(request: HttpRequest) -> HttpResponse:
+    """Customers from the partner's GDAP relationships (asks for the permission once)."""
+    graph = graph_client_for_session(
+        request.session,
+        tenant=home_tenant_id(request),
+        scopes=settings.TENANTS_GRAPH_SCOPES,
+        base_url=settings.GRAPH_V1_BASE_URL,
+    )
+    found = services.tenants_discover(graph=graph, home_tenant_id=home_tenant_id(request))
+    messages.success(request, f"Found {found} customer tenant{'s' if found != 1 else ''} in GDAP.")
+    return redirect("tenants:list")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def tenant_add(request: HttpRequest) -> HttpResponse:
+    form = TenantAddForm(request.POST)
+    if not form.is_valid():
+        _ensure_home(request)
+        context = _list_context(request, form)
+        return render(request, "tenants/list.html", context, status=form_error_status(request))
+    tenant = services.tenant_add(value=form.cleaned_data["tenant"])
+    services.tenant_access_check(tenant=tenant, graph=graph_for(request, tenant=tenant.tenant_id))
+    messages.success(request, f"Added {tenant.label}.")
+    return redirect("tenants:list")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def tenants_check(request: HttpRequest) -> HttpResponse:
+    """Ask each tenant's token endpoint whether the user gets a token there."""
+    _ensure_home(request)
+    for tenant in selectors.managed_tenant_list():
+        services.tenant_access_check(
+            tenant=tenant, graph=graph_for(request, tenant=tenant.tenant_id)
+        )
+    messages.success(request, "Checked your access to every tenant.")
+    return redirect("tenants:list")
+
+
+@require_GET
+def tenant_consented(request: HttpRequest) -> HttpResponse:
+    """Where Entra's admin-consent page sends the browser back."""
+    tenant_id = request.GET.get("tenant", "")
+    tenant = selectors.managed_tenant_get(segment=tenant_id) if tenant_id else None
+    if request.GET.get("admin_consent") == "True" and tenant is not None:
+        services.tenant_access_check(
+            tenant=tenant, graph=graph_for(request, tenant=tenant.tenant_id)
+        )
+        messages.success(request, f"Admin consent granted in {tenant.label}.")
+    else:
+        reason = request.GET.get("error_description") or "Admin consent was not granted."
+        messages.error(request, reason)
+    return redirect("tenants:list")
+
+
+def _section(path: str) -> str:
+    rest = path.split("/", 3)[3] if path.startswith("/t/") and path.count("/") >= 3 else ""
+    return next(
+        (section for section in SECTION_PATHS if rest.startswith(section)), "exchange-connectors/"
+    )
+
+
+# The switcher offers this many matches as one types (an MSP has hundreds of tenants).
+SWITCHER_MATCHES = 20
+
+
+@require_GET
+def tenant_options(request: HttpRequest) -> HttpResponse:
+    """The switcher's suggestions: tenants whose name, domain or id contains what was typed."""
+    typed = request.GET.get("tenant", "").split("·")[0].strip()
+    options = selectors.managed_tenant_list(query=typed)[:SWITCHER_MATCHES]
+    return render(request, "tenants/_options.html", {"options": options})
+
+
+@require_GET
+def tenant_switch(request: HttpRequest) -> HttpResponse:
+    """The header's switcher: a tenant picked by name, domain or id → the same section there."""
+    value = request.GET.get("tenant", "").strip()
+    tenant = selectors.managed_tenant_get(segment=value) or _by_label(value)
+    if tenant is None:
+        messages.error(request, f"No managed tenant matches “{value}”.")
+        return redirect("tenants:list")
+    referer = request.GET.get("from", "")
+    return HttpResponseRedirect(f"/t/{tenant.tenant_id}/{_section(referer)}")
+
+
+def _by_label(value: str) -> ManagedTenant | None:
+    """The switcher's options read "Name · domain · id": the id is what names the tenant."""
+    for part in reversed(value.split("·")):
+        try:
+            found = selectors.managed_tenant_get(segment=str(uuid.UUID(part.strip())))
+        except ValueError:
+            continue
+        if found is not None:
+            return found
+    matches = list(selectors.managed_tenant_list(query=value)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+HEALTH_PAGE_SIZE = 50
+HEALTH_COLUMNS = (
+    ("Tenant", "tenant"),
+    ("Unhealthy Exchange connectors", "exchange_unhealthy"),
+    ("Stale or never synced", "exchange_stale"),
+    ("Exchange connectors", "exchange_total"),
+    ("App Proxy connectors", "app_proxy_connectors"),
+    ("Groups at risk", "groups_at_risk"),
+    ("Last checked", "taken_at"),
+)
+
+
+@require_GET
+def tenant_health(request: HttpRequest) -> HttpResponse:
+    _ensure_home(request)
+    form = TenantHealthFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "tenants/health.html", {"form": form, "rows": []}, status=400)
+    tenants = selectors.tenant_health_list(**form.selector_arguments())
+    if form.cleaned_data.get("format") == "csv":
+        return csv_download(_health_csv(tenants.iterator()), name="tenant-health")
+    page = Paginator(tenants, HEALTH_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tenants/health.html",
+        {
+            "form": form,
+            "rows": [selectors.HealthRow(tenant) for tenant in page.object_list],
+            "page": page,
+            "total": page.paginator.count,
+            "query": query_without(request.GET, "page", "format"),
+            "columns": HEALTH_COLUMNS,
+            "sort": form.cleaned_data.get("sort") or "tenant",
+        },
+    )
+
+
+def _health_csv(tenants: Iterable[ManagedTenant]) -> Iterator[str]:
+    out = csv_writer()
+    yield out.writerow(
+        ["tenant_id", "tenant", "domain", *[key for _, key in HEALTH_COLUMNS[1:]], "error"]
+    )
+    for tenant in tenants:
+        row = selectors.HealthRow(tenant)
+        snap = row.snapshot
+        yield out.writerow(
+            [
+                row.tenant.tenant_id,
+                csv_cell(row.tenant.display_name),
+                csv_cell(row.tenant.default_domain),
+                *[
+                    csv_cell(getattr(snap, key, "")) if snap else ""
+                    for _, key in HEALTH_COLUMNS[1:]
+                ],
+                csv_cell(snap.error if snap else "not checked yet"),
+            ]
+        )
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def tenant_health_refresh(request: HttpRequest) -> HttpResponse:
+    """Read every tenant's health now: bounded concurrency, each tenant failing on its own."""
+    _ensure_home(request)
+    tenants = list(selectors.managed_tenant_list())
+    with graph_for_each_tenant(request) as graph_for_tenant:
+        outcomes = services.tenants_refresh(tenants=tenants, graph_for_tenant=graph_for_tenant)
+    failed = sum(outcome.health is None for outcome in outcomes)
+    text = f"Refreshed {len(outcomes) - failed} of {len(outcomes)} tenants."
+    (messages.warning if failed else messages.success)(request, text)
+    return redirect(
+        reverse("tenants:health") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    )
