@@ -50,37 +50,6 @@ ACTIONS = [
     ("connectorGroup.update", "connectorGroup"),
     ("connectorGroup.delete", "connectorGroup"),
 ]
-COLUMNS = (
-    "id",
-    "created_at",
-    "correlation_id",
-    "phase",
-    "attempt_id",
-    "actor_oid",
-    "actor_upn",
-    "actor_name",
-    "tenant_id",
-    "action",
-    "target_type",
-    "target_id",
-    "target_name",
-    "before",
-    "after",
-    "reason",
-    "outcome",
-    "graph_status",
-    "graph_code",
-    "graph_request_id",
-    "graph_operation_id",
-    "graph_activity_id",
-    "error_message",
-    "client_ip",
-    "user_agent",
-    "channel",
-    "prev_hash",
-    "hash",
-    "key_id",
-)
 current_schema = {"name": "public"}
 
 
@@ -204,12 +173,15 @@ def seed(entries: int) -> None:
     from django.db import connection, transaction
 
     from audit import chain
+    from audit.models import AuditEntry
 
+    # Every column of the table, as the model defines it (COPY needs them all, in one order).
+    columns = [field.column for field in AuditEntry._meta.concrete_fields]
     keys = chain.configured_keys()
     secret = keys.secret(keys.current_id)
     prev = chain.GENESIS_HASH
     with transaction.atomic(), connection.cursor() as cursor:
-        copy_sql = f"COPY audit_auditentry ({', '.join(COLUMNS)}) FROM STDIN"
+        copy_sql = f"COPY audit_auditentry ({', '.join(columns)}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:
             for fields in plan(entries):
                 row = SimpleNamespace(
@@ -224,7 +196,7 @@ def seed(entries: int) -> None:
                 copy.write_row(
                     [
                         json.dumps(value) if isinstance(value, dict) else value
-                        for value in (getattr(row, column) for column in COLUMNS)
+                        for value in (getattr(row, column) for column in columns)
                     ]
                 )
         cursor.execute(
