@@ -500,16 +500,23 @@ def complete_background_sign_in(session: SessionBase, auth_response: dict[str, s
 
 
 def acquire_background_token(
-    token_cache: str, account_id: str, scopes: list[str], *, force_refresh: bool = False
+    token_cache: str,
+    account_id: str,
+    scopes: list[str],
+    *,
+    force_refresh: bool = False,
+    tenant: str | None = None,
 ) -> BackgroundToken:
-    """An access token from a stored background cache, refreshed silently when needed.
+    """An access token from a stored background cache, refreshed silently when needed, for the
+    home tenant or (`tenant`) a customer tenant's authority, as a browser session's are.
 
     Raises TokenUnavailable: `transient` when trying later may work, else the user must sign in
-    again for it (revoked, expired, interaction required).
+    again for it (revoked, expired, interaction required); TenantRefused when a customer tenant
+    refuses the user (that tenant's problem, not the credentials').
     """
     cache = msal.SerializableTokenCache()
     cache.deserialize(token_cache)
-    token = _silent(cache, account_id, scopes, force_refresh=force_refresh)
+    token = _silent(cache, account_id, scopes, force_refresh=force_refresh, tenant=tenant)
     return BackgroundToken(
         access_token=token, token_cache=cache.serialize() if cache.has_state_changed else None
     )

@@ -1,6 +1,7 @@
 """The watch's delegated credentials: turned on by an Admin's sign-in, used only by watch tasks.
 
-    graph = graph_for_watch()          # in a task: Graph as the admin who turned the watch on
+    graph = graph_for_watch(via=…, tenant=…)   # in a task: Graph as the admin who turned the
+                                               # watch on, in the home or a customer tenant
     actor = watch_actor(via="schedule 'audit checkpoint'")   # who background writes are audited as
 
 The MSAL cache (refresh token included) is stored encrypted (`watch.crypto`). A refresh the
@@ -134,10 +135,20 @@ class _Outcome:
     token: str = ""
     lost: str = ""  # why the credentials now need sign-in
     transient: str = ""  # why no token now, though later may work
+    refused: identity.TenantRefused | None = None  # a customer tenant refused the admin
 
 
-def access_token(scopes: Sequence[str], *, force_refresh: bool = False, via: str = "") -> str:
-    """An access token for the watch (silently, refreshed when needed), or GraphAuthError.
+def access_token(
+    scopes: Sequence[str],
+    *,
+    force_refresh: bool = False,
+    via: str = "",
+    tenant: str | None = None,
+) -> str:
+    """An access token for the watch (silently, refreshed when needed) in the home tenant or a
+    customer tenant (`tenant`), or GraphAuthError; identity.TenantRefused when that tenant
+    refuses the admin (consent missing, relationship ended): the tenant's fault, not the
+    credentials'.
 
     The row is locked while MSAL may redeem the refresh token: the identity provider rotates it,
     so two workers must not redeem the same one.
@@ -153,7 +164,9 @@ def access_token(scopes: Sequence[str], *, force_refresh: bool = False, via: str
                 "it on the watch page.",
                 scopes=list(scopes),
             )
-        outcome = _acquire(credential, list(scopes), force_refresh=force_refresh)
+        outcome = _acquire(credential, list(scopes), force_refresh=force_refresh, tenant=tenant)
+    if outcome.refused is not None:
+        raise outcome.refused
     if outcome.lost:
         _record(
             watch_actor(via=via or "token refresh", credential=credential),
@@ -168,14 +181,18 @@ def access_token(scopes: Sequence[str], *, force_refresh: bool = False, via: str
     return outcome.token
 
 
-def _acquire(credential: WatchCredential, scopes: list[str], *, force_refresh: bool) -> _Outcome:
+def _acquire(
+    credential: WatchCredential, scopes: list[str], *, force_refresh: bool, tenant: str | None
+) -> _Outcome:
     """Inside the row lock: get a token, store what changed, never raise past the lock."""
     now = timezone.now()
     try:
         stored = crypto.decrypt(credential.token_cache)
         token = identity.acquire_background_token(
-            stored, credential.account_id, scopes, force_refresh=force_refresh
+            stored, credential.account_id, scopes, force_refresh=force_refresh, tenant=tenant
         )
+    except identity.TenantRefused as exc:
+        return _Outcome(refused=exc)
     except crypto.CredentialKeyError as exc:
         return _lose(credential, str(exc), now)
     except identity.TokenUnavailable as exc:
@@ -231,11 +248,17 @@ class WatchTokenProvider:
     """Graph tokens for watch tasks, from the stored credentials (graph.client.TokenProvider)."""
 
     via: str = ""
+    tenant: str | None = None
 
     def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str:
-        return access_token(scopes, force_refresh=force_refresh, via=self.via)
+        return access_token(scopes, force_refresh=force_refresh, via=self.via, tenant=self.tenant)
 
 
-def graph_for_watch(*, via: str, scopes: Sequence[str] | None = None) -> GraphClient:
-    """The one way a watch task gets Graph: as the admin who turned the watch on."""
-    return GraphClient(WatchTokenProvider(via=via), scopes=scopes or settings.WATCH_GRAPH_SCOPES)
+def graph_for_watch(
+    *, via: str, tenant: str | None = None, scopes: Sequence[str] | None = None
+) -> GraphClient:
+    """The one way a watch task gets Graph: as the admin who turned the watch on, in the home
+    tenant or (`tenant`, a GDAP customer) that tenant's authority."""
+    return GraphClient(
+        WatchTokenProvider(via=via, tenant=tenant), scopes=scopes or settings.WATCH_GRAPH_SCOPES
+    )
