@@ -18,7 +18,7 @@ from connectors import selectors
 from graph.errors import GraphAuthError, GraphError
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
-from watch.broker import broker_status
+from watch.broker import broker_reachability
 
 
 @require_GET
@@ -69,7 +69,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = "unreachable"
     else:
         database = "ok"
-    status = broker_status(timeout=settings.HEALTHZ_BROKER_TIMEOUT_SECONDS)
+    status = broker_reachability(
+        timeout=settings.HEALTHZ_BROKER_TIMEOUT_SECONDS,
+        max_age=settings.HEALTHZ_BROKER_CHECK_SECONDS,
+    )
     body = {
         "status": "ok" if database == "ok" else "unavailable",
         "database": database,
