@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +27,7 @@ from watch.models import Incident
 PAGE_SIZE = 50
 COLUMNS = [
     ("severity", "Severity"),
-    ("rule", "Rule"),
+    ("rule", "Incident"),
     ("object", "Object"),
     ("tenant", "Tenant"),
     ("opened", "Opened"),
@@ -183,7 +184,11 @@ def _rules_page(request: HttpRequest, form: RuleSettingForm, status: int = 200) 
     return render(
         request,
         "watch/rules.html",
-        {"rows": alert_selectors.rule_rows(), "form": form},
+        {
+            "rows": alert_selectors.rule_rows(),
+            "form": form,
+            "default_consecutive": settings.WATCH_ALERT_CONSECUTIVE,
+        },
         status=status,
     )
 

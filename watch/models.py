@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 
 from django.db import models
+from django.utils import timezone
+
+from watch.observations import ObjectKind
 
 
 class CredentialStatus(models.TextChoices):
@@ -169,6 +172,14 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} {self.object_name or self.object_id} ({self.state})"
+
+    @property
+    def snoozed(self) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > timezone.now()
+
+    @property
+    def kind_label(self) -> str:
+        return ObjectKind(self.object_kind).label if self.object_kind in ObjectKind.values else ""
 
 
 class AlertSweep(models.Model):
