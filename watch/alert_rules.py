@@ -36,6 +36,8 @@ class Rule:
     condition: str  # what makes it fire, in the rules page's words
     judge: Judge
     summary: Callable[[Observation], str]
+    # Bad observations in a row before an incident opens; None: WATCH_ALERT_CONSECUTIVE.
+    consecutive: int | None = None
 
 
 def _exchange_disconnected(observation: Observation, now: datetime) -> Severity | None:
@@ -121,6 +123,8 @@ RULES: dict[str, Rule] = {
             lambda o: (
                 "The watch's credentials need sign-in: an Admin signs in for it on the watch page."
             ),
+            # A state the identity provider declared, not a flap: the first sighting opens it.
+            consecutive=1,
         ),
         Rule(
             "tenant_unreachable",
@@ -175,7 +179,7 @@ def effective_rules(tenant_id: str = "") -> dict[str, Effective]:
     """Every rule as it applies in `tenant_id` ("": the global settings): defaults, then the
     global override, then the tenant's."""
     found = {
-        rule.key: Effective(rule, True, settings.WATCH_ALERT_CONSECUTIVE, "")
+        rule.key: Effective(rule, True, rule.consecutive or settings.WATCH_ALERT_CONSECUTIVE, "")
         for rule in RULES.values()
     }
     scopes = [""] if not tenant_id else ["", tenant_id]

@@ -36,7 +36,14 @@ from audit.services import Actor, Target, audit_record
 from kernel.errors import Refusal
 from tenants.models import ManagedTenant
 from watch.alert_rules import RULES, Effective, effective_rules
-from watch.models import ACTIVE_STATES, AlertSweep, Incident, IncidentState, Severity
+from watch.models import (
+    ACTIVE_STATES,
+    AlertSweep,
+    CredentialStatus,
+    Incident,
+    IncidentState,
+    Severity,
+)
 from watch.observations import Notice, ObjectKind, Observation, SweepResult, incident_event
 
 # Kinds with one object per tenant: the observation itself is the full read.
@@ -241,6 +248,27 @@ def _prune(tenant_id: str) -> None:
     """Counted sweep keys are needed only while a sweep may be redone: keep a few days."""
     cutoff = timezone.now() - timedelta(days=settings.WATCH_ALERT_SWEEPS_KEPT_DAYS)
     AlertSweep.objects.filter(tenant_id=tenant_id, evaluated_at__lt=cutoff).delete()
+
+
+CREDENTIAL_OBJECT = "watch"
+
+
+def credential_result(status: str, *, key: str, at: datetime) -> SweepResult | None:
+    """The credential check as a sweep of the home tenant's one credential object (None when
+    the watch is off or revoked by an Admin: nothing to alert on)."""
+    if status not in {CredentialStatus.ACTIVE, CredentialStatus.NEEDS_SIGN_IN}:
+        return None
+    tenant_id = settings.ENTRA_TENANT_ID
+    observation = Observation(
+        tenant_id, ObjectKind.CREDENTIAL, CREDENTIAL_OBJECT, "Watch credentials", status
+    )
+    return SweepResult(
+        tenant_id=tenant_id,
+        sweep_key=f"credential-check:{key}",
+        observed_at=at,
+        observations=[observation],
+        read_kinds=frozenset({ObjectKind.CREDENTIAL}),
+    )
 
 
 def incident_url(incident: Incident) -> str:
