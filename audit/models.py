@@ -40,6 +40,7 @@ class TargetType(models.TextChoices):
     APP_PROXY_CONNECTOR = "appProxyConnector", "App Proxy connector"
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
+    NOTIFICATION_CHANNEL = "notificationChannel", "Notification channel"
 
 
 class Action(models.TextChoices):
@@ -57,6 +58,9 @@ class Action(models.TextChoices):
     WATCH_CREDENTIAL_ENABLE = "watchCredential.enable", "Turn the watch on"
     WATCH_CREDENTIAL_REVOKE = "watchCredential.revoke", "Revoke the watch's credentials"
     WATCH_CREDENTIAL_LOST = "watchCredential.needsSignIn", "Watch credentials need sign-in"
+    NOTIFICATION_CHANNEL_CREATE = "notificationChannel.create", "Create notification channel"
+    NOTIFICATION_CHANNEL_UPDATE = "notificationChannel.update", "Edit notification channel"
+    NOTIFICATION_CHANNEL_DELETE = "notificationChannel.delete", "Delete notification channel"
 
 
 def action_label(value: str) -> str:

@@ -341,6 +341,8 @@ WATCH_HEARTBEAT_MISSED = 3
 WATCH_CREDENTIAL_CHECK_SECONDS = int(os.environ.get("WATCH_CREDENTIAL_CHECK_SECONDS", "21600"))
 # How often beat has the audit chain's head checkpointed (`audit_checkpoint`, see docs/audit.md).
 WATCH_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("WATCH_AUDIT_CHECKPOINT_SECONDS", "900"))
+# Deliveries no worker tried this long after they were made are queued again (beat).
+WATCH_NOTIFY_REQUEUE_SECONDS = int(os.environ.get("WATCH_NOTIFY_REQUEUE_SECONDS", "300"))
 # The built-in schedules; beat writes them into the database (django-celery-beat) when it
 # starts, where further schedules live and can be changed at run time.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -352,6 +354,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "watch credential check": {
         "task": "watch.check_credentials",
         "schedule": float(WATCH_CREDENTIAL_CHECK_SECONDS),
+    },
+    "watch deliveries requeue": {
+        "task": "watch.deliver_pending",
+        "schedule": float(WATCH_NOTIFY_REQUEUE_SECONDS),
     },
 }
 # Fernet keys (comma-separated; the first encrypts, all decrypt) for the watch's stored
@@ -369,6 +375,25 @@ HEALTHZ_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT_SE
 WATCH_PAGE_REFRESH_SECONDS = int(os.environ.get("WATCH_PAGE_REFRESH_SECONDS", "10"))
 # How many runs of each task the watch page keeps.
 WATCH_RUNS_KEPT = int(os.environ.get("WATCH_RUNS_KEPT", "50"))
+# Notifications (watch/notifications/): how long one send may take, and how often a failed send is
+# tried again (exponential backoff from 1 s, capped at WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS).
+WATCH_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("WATCH_NOTIFY_TIMEOUT_SECONDS", "10"))
+WATCH_NOTIFY_MAX_RETRIES = int(os.environ.get("WATCH_NOTIFY_MAX_RETRIES", "8"))
+WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS = int(
+    os.environ.get("WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS", "600")
+)
+# Webhook URLs must be https (http only for localhost); this allows plain http anywhere.
+WATCH_ALLOW_HTTP_WEBHOOKS = env_bool("WATCH_ALLOW_HTTP_WEBHOOKS")
+# E-mail channels send through Django's mail settings (an SMTP server).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "connector-dashboard@localhost")
 
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
 from watch import credentials, heartbeats
+from watch.notifications import deliveries
 from watch.runs import RecordedTask, schedule_name
 
 
@@ -47,3 +49,29 @@ def audit_checkpoint(self: RecordedTask) -> dict[str, Any]:
     if not AuditEntry.objects.exists():
         return {"skipped": "The audit log is empty: nothing to checkpoint yet."}
     return json.loads(emit_checkpoint().to_json())
+
+
+@shared_task(
+    name="watch.deliver",
+    base=RecordedTask,
+    bind=True,
+    autoretry_for=(deliveries.DeliveryRetry,),
+    retry_backoff=True,
+    retry_backoff_max=settings.WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS,
+    max_retries=settings.WATCH_NOTIFY_MAX_RETRIES,
+)
+def deliver(self: RecordedTask, delivery_id: int) -> dict[str, Any]:
+    """Send one notification (a Delivery row), each attempt recorded on the row; a failure that
+    may pass (no answer, 429, 5xx) is tried again with exponential backoff, up to
+    WATCH_NOTIFY_MAX_RETRIES times. Safe to deliver twice: a sent row is not sent again."""
+    final = self.request.retries >= self.max_retries
+    return deliveries.deliver(delivery_id, final=final)
+
+
+@shared_task(name="watch.deliver_pending", base=RecordedTask, bind=True)
+def deliver_pending(self: RecordedTask) -> dict[str, Any]:
+    """Queue again the deliveries never tried (the broker was down when they were made)."""
+    queued = deliveries.never_tried(older_than_seconds=settings.WATCH_NOTIFY_REQUEUE_SECONDS)
+    for delivery_id in queued:
+        deliver.delay(delivery_id)
+    return {"queued": queued}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from watch import views
+from watch.notifications import views as channel_views
 
 app_name = "watch"
 urlpatterns = [
@@ -12,4 +13,10 @@ urlpatterns = [
     path("sign-in/", views.watch_sign_in, name="sign-in"),
     path("callback/", views.watch_callback, name="callback"),
     path("revoke/", views.watch_revoke, name="revoke"),
+    path("channels/", channel_views.channel_list, name="channels"),
+    path("channels/new/", channel_views.channel_create, name="channel-new"),
+    path("channels/<int:channel_id>/", channel_views.channel_detail, name="channel"),
+    path("channels/<int:channel_id>/edit/", channel_views.channel_edit, name="channel-edit"),
+    path("channels/<int:channel_id>/delete/", channel_views.channel_delete, name="channel-delete"),
+    path("channels/<int:channel_id>/test/", channel_views.channel_test, name="channel-test"),
 ]
