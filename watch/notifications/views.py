@@ -44,30 +44,31 @@ def channel_detail(request: HtmxHttpRequest, channel_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def channel_create(request: HtmxHttpRequest) -> HttpResponse:
-    form = ChannelForm(request.POST or None, auto_id="channel-%s")
-    if request.method == "GET":
-        return render(request, FORM, {"form": form})
-    if not form.is_valid():
-        return render(request, FORM, {"form": form}, status=form_error_status(request))
-    channel = channels.channel_create(actor=Actor.from_request(request), values=form.values())
-    messages.success(request, f"Created channel {channel.name}. Send it a test to try it.")
-    return redirect("watch:channel", channel_id=channel.pk)
+    return _channel_form(request, None)
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def channel_edit(request: HtmxHttpRequest, channel_id: int) -> HttpResponse:
-    channel = get_object_or_404(NotificationChannel, pk=channel_id)
+    return _channel_form(request, get_object_or_404(NotificationChannel, pk=channel_id))
+
+
+def _channel_form(request: HtmxHttpRequest, channel: NotificationChannel | None) -> HttpResponse:
+    """The form (GET), its errors in place, or the saved channel (a new one when `channel` is
+    None)."""
     form = ChannelForm(request.POST or None, channel=channel, auto_id="channel-%s")
     context = {"form": form, "channel": channel}
     if request.method == "GET":
         return render(request, FORM, context)
     if not form.is_valid():
         return render(request, FORM, context, status=form_error_status(request))
-    channels.channel_update(
-        actor=Actor.from_request(request), channel=channel, values=form.values()
-    )
-    messages.success(request, f"Saved channel {channel.name}.")
+    actor = Actor.from_request(request)
+    if channel is None:
+        channel = channels.channel_create(actor=actor, values=form.values())
+        messages.success(request, f"Created channel {channel.name}. Send it a test to try it.")
+    else:
+        channels.channel_update(actor=actor, channel=channel, values=form.values())
+        messages.success(request, f"Saved channel {channel.name}.")
     return redirect("watch:channel", channel_id=channel.pk)
 
 
