@@ -42,6 +42,7 @@ class TargetType(models.TextChoices):
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
     INCIDENT = "incident", "Incident"
     ALERT_RULE = "alertRule", "Alert rule"
+    NOTIFICATION_CHANNEL = "notificationChannel", "Notification channel"
 
 
 class Action(models.TextChoices):
@@ -63,6 +64,9 @@ class Action(models.TextChoices):
     INCIDENT_SNOOZE = "incident.snooze", "Snooze incident"
     ALERT_RULE_UPDATE = "alertRule.update", "Change alert rule"
     ALERT_RULE_RESET = "alertRule.reset", "Reset alert rule"
+    NOTIFICATION_CHANNEL_CREATE = "notificationChannel.create", "Create notification channel"
+    NOTIFICATION_CHANNEL_UPDATE = "notificationChannel.update", "Edit notification channel"
+    NOTIFICATION_CHANNEL_DELETE = "notificationChannel.delete", "Delete notification channel"
 
 
 def action_label(value: str) -> str:

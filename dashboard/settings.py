@@ -358,6 +358,8 @@ WATCH_APP_BUDGET_SECONDS = float(os.environ.get("WATCH_APP_BUDGET_SECONDS", "10"
 # A request over budget waits this long at most (within the task's Graph deadline); past it the
 # sweep is deferred (retried when the budget has room), never sent over the limit.
 WATCH_BUDGET_MAX_WAIT_SECONDS = float(os.environ.get("WATCH_BUDGET_MAX_WAIT_SECONDS", "5"))
+# Deliveries no worker tried this long after they were made are queued again (beat).
+WATCH_NOTIFY_REQUEUE_SECONDS = int(os.environ.get("WATCH_NOTIFY_REQUEUE_SECONDS", "300"))
 # The built-in schedules; beat writes them into the database (django-celery-beat) when it
 # starts, where further schedules live and can be changed at run time.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -373,6 +375,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "watch credential check": {
         "task": "watch.check_credentials",
         "schedule": float(WATCH_CREDENTIAL_CHECK_SECONDS),
+    },
+    "watch deliveries requeue": {
+        "task": "watch.deliver_pending",
+        "schedule": float(WATCH_NOTIFY_REQUEUE_SECONDS),
     },
 }
 # Fernet keys (comma-separated; the first encrypts, all decrypt) for the watch's stored
@@ -396,6 +402,25 @@ WATCH_ALERT_CONSECUTIVE = int(os.environ.get("WATCH_ALERT_CONSECUTIVE", "2"))
 WATCH_ALERT_SWEEPS_KEPT_DAYS = int(os.environ.get("WATCH_ALERT_SWEEPS_KEPT_DAYS", "3"))
 # The dashboard's public address, for links in notifications (e.g. https://dash.example.com).
 WATCH_PUBLIC_URL = os.environ.get("WATCH_PUBLIC_URL", "")
+# Notifications (watch/notifications/): how long one send may take, and how often a failed send is
+# tried again (exponential backoff from 1 s, capped at WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS).
+WATCH_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("WATCH_NOTIFY_TIMEOUT_SECONDS", "10"))
+WATCH_NOTIFY_MAX_RETRIES = int(os.environ.get("WATCH_NOTIFY_MAX_RETRIES", "8"))
+WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS = int(
+    os.environ.get("WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS", "600")
+)
+# Webhook URLs must be https (http only for localhost); this allows plain http anywhere.
+WATCH_ALLOW_HTTP_WEBHOOKS = env_bool("WATCH_ALLOW_HTTP_WEBHOOKS")
+# E-mail channels send through Django's mail settings (an SMTP server).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "connector-dashboard@localhost")
 
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

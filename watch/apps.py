@@ -14,6 +14,9 @@ class WatchConfig(AppConfig):
         from celery import current_app
 
         from watch import checks, signals  # noqa: F401  (registers checks and signal handlers)
+        from watch.notifications import dispatch
+        from watch.observations import incident_event
         from watch.worker_steps import Heartbeat
 
         current_app.steps["worker"].add(Heartbeat)
+        incident_event.connect(dispatch.on_incident_event, dispatch_uid="watch.notifications")

@@ -267,3 +267,87 @@ class AlertSweep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id} {self.sweep_key}"
+
+
+class ChannelKind(models.TextChoices):
+    TEAMS = "teams", "Microsoft Teams"
+    SLACK = "slack", "Slack"
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Signed JSON webhook"
+
+
+class NotificationChannel(models.Model):
+    """Where incident notices go: one tenant's (`tenant` set) or every tenant's (`tenant` null).
+
+    `url` (Teams, Slack, webhook: whoever knows a Teams or Slack webhook URL can post to it) and
+    `signing_secret` (webhook) are Fernet tokens under WATCH_ENCRYPTION_KEYS (`watch.crypto`):
+    never plaintext at rest, never shown back. `recipients` (e-mail) is not a secret.
+    """
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    tenant = models.ForeignKey(
+        "tenants.ManagedTenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notification_channels",
+    )
+    enabled = models.BooleanField(default=True)
+    url = models.TextField(blank=True)
+    signing_secret = models.TextField(blank=True)
+    recipients = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=255)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [value for value in self.recipients.split() if value]
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One notice to one channel, and how sending it went (each attempt counted).
+
+    One row per channel, incident and event (the constraint): an incident event announced twice
+    is delivered once. Test notices have no incident, so each is a row of its own.
+    """
+
+    channel = models.ForeignKey(
+        NotificationChannel, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    incident_id = models.BigIntegerField(null=True, blank=True)
+    event = models.CharField(max_length=16)
+    notice = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "incident_id", "event"], name="watch_delivery_once_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.channel} ({self.status})"

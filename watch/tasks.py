@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
@@ -15,6 +16,7 @@ from audit.models import AuditEntry
 from watch import credentials, heartbeats, incidents, sweeps
 from watch.budget import BudgetExceeded
 from watch.models import SweepTrigger
+from watch.notifications import deliveries
 from watch.observations import sweep_observed
 from watch.runs import RecordedTask, schedule_name, worker_name
 
@@ -91,3 +93,29 @@ def sweep_tenant(
             countdown=exc.retry_after,
             exc=exc,
         ) from exc
+
+
+@shared_task(
+    name="watch.deliver",
+    base=RecordedTask,
+    bind=True,
+    autoretry_for=(deliveries.DeliveryRetry,),
+    retry_backoff=True,
+    retry_backoff_max=settings.WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS,
+    max_retries=settings.WATCH_NOTIFY_MAX_RETRIES,
+)
+def deliver(self: RecordedTask, delivery_id: int) -> dict[str, Any]:
+    """Send one notification (a Delivery row), each attempt recorded on the row; a failure that
+    may pass (no answer, 429, 5xx) is tried again with exponential backoff, up to
+    WATCH_NOTIFY_MAX_RETRIES times. Safe to deliver twice: a sent row is not sent again."""
+    final = self.request.retries >= self.max_retries
+    return deliveries.deliver(delivery_id, final=final)
+
+
+@shared_task(name="watch.deliver_pending", base=RecordedTask, bind=True)
+def deliver_pending(self: RecordedTask) -> dict[str, Any]:
+    """Queue again the deliveries never tried (the broker was down when they were made)."""
+    queued = deliveries.never_tried(older_than_seconds=settings.WATCH_NOTIFY_REQUEUE_SECONDS)
+    for delivery_id in queued:
+        deliver.delay(delivery_id)
+    return {"queued": queued}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from watch import alert_views, views
+from watch.notifications import views as channel_views
 
 app_name = "watch"
 urlpatterns = [
@@ -23,4 +24,10 @@ urlpatterns = [
         name="incident-acknowledge",
     ),
     path("alerts/<int:incident_id>/snooze/", alert_views.incident_snooze, name="incident-snooze"),
+    path("channels/", channel_views.channel_list, name="channels"),
+    path("channels/new/", channel_views.channel_create, name="channel-new"),
+    path("channels/<int:channel_id>/", channel_views.channel_detail, name="channel"),
+    path("channels/<int:channel_id>/edit/", channel_views.channel_edit, name="channel-edit"),
+    path("channels/<int:channel_id>/delete/", channel_views.channel_delete, name="channel-delete"),
+    path("channels/<int:channel_id>/test/", channel_views.channel_test, name="channel-test"),
 ]
