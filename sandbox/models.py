@@ -200,6 +200,9 @@ class RequestLog(models.Model):
     client_request_id = models.CharField(max_length=255, blank=True)
     # The outer $batch request's request-id for an inner request; empty for top-level ones.
     batch_request_id = models.CharField(max_length=36, blank=True)
+    # The tenant its token was issued for (blank when no token got it that far): Graph's limits
+    # are per tenant, so this is what a throttling budget is checked against.
+    tenant_id = models.CharField(max_length=36, blank=True)
     time = models.DateTimeField(default=timezone.now)
 
     class Meta:

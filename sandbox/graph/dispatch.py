@@ -123,4 +123,5 @@ def _log(req: GraphRequest, response: HttpResponse) -> None:
         request_id=response.get("request-id", req.request_id)[:36],
         client_request_id=req.client_request_id[:255],
         batch_request_id=req.batch_request_id,
+        tenant_id=str((req.claims or {}).get("tid", ""))[:36],
     )
