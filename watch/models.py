@@ -4,9 +4,11 @@ alert rules' overrides, incidents and the sweeps they counted."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from watch.observations import ObjectKind
 
@@ -176,6 +178,15 @@ class Incident(models.Model):
     @property
     def snoozed(self) -> bool:
         return self.snoozed_until is not None and self.snoozed_until > timezone.now()
+
+    @property
+    def timeline_entries(self) -> list[dict[str, Any]]:
+        """The timeline with its times as datetimes (stored as ISO text), for the page."""
+        times = ("at", "until")
+        return [
+            {**entry, **{k: parse_datetime(entry[k]) for k in times if k in entry}}
+            for entry in self.timeline
+        ]
 
     @property
     def kind_label(self) -> str:
