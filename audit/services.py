@@ -202,6 +202,22 @@ def audit_record(
     return entry
 
 
+def audit_local_change(
+    *, actor: Actor, action: str, target: Target, after: Mapping[str, Any]
+) -> AuditEntry:
+    """A change to the dashboard's own rows, no Graph call (the watch's credentials, an
+    incident, an alert rule): a single outcome row that succeeded."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        target=target,
+        phase=Phase.OUTCOME,
+        correlation_id=uuid.uuid4(),
+        outcome=Outcome.SUCCEEDED,
+        after=after,
+    )
+
+
 @dataclass
 class GraphWrite:
     """Handed to the caller of `audited_graph_write`: the id to send, and where to report."""

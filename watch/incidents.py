@@ -21,7 +21,6 @@ reminders until the time given and moves it out of the overview's "needs attenti
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,8 +30,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import Action, Outcome, Phase, TargetType
-from audit.services import Actor, Target, audit_record
+from audit.models import Action, TargetType
+from audit.services import Actor, Target, audit_local_change
 from kernel.errors import Refusal
 from tenants.models import ManagedTenant
 from watch.alert_rules import RULES, Effective, effective_rules
@@ -304,21 +303,10 @@ class IncidentClosed(Refusal):
 
 
 def _record(actor: Actor, action: str, incident: Incident, **values: object) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        target=Target(
-            type=TargetType.INCIDENT,
-            id=str(incident.pk),
-            name=f"{RULES[incident.rule].title}: {incident.object_name or incident.object_id}"
-            if incident.rule in RULES
-            else incident.rule,
-        ),
-        phase=Phase.OUTCOME,
-        correlation_id=uuid.uuid4(),
-        outcome=Outcome.SUCCEEDED,
-        after=values,
-    )
+    rule = RULES.get(incident.rule)
+    name = f"{rule.title if rule else incident.rule}: {incident.object_name or incident.object_id}"
+    target = Target(type=TargetType.INCIDENT, id=str(incident.pk), name=name)
+    audit_local_change(actor=actor, action=action, target=target, after=values)
 
 
 def _locked_open(incident_id: int) -> Incident:
