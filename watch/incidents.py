@@ -11,9 +11,10 @@ created under the partial unique constraint `incident_active_once`, so two worke
 the same incident twice. Notices are sent after commit, once per open and once per resolve.
 
 Resolving needs knowledge: an object's good state resolves its incident when the sweep read that
-kind in full (`SweepResult.read_kinds`; a complete sweep with no read_kinds read every kind), and
-so does its absence from such a read (the object is gone). The one-object kinds (tenant,
-credentials, scheduled sync) resolve on any good observation: it is the whole read.
+kind in full (`SweepResult.read_kinds`), and so does its absence from such a read (the object is
+gone). The one-object kinds (tenant, credentials, scheduled sync) resolve on any good observation
+(it is the whole read), but never by absence unless the result lists their kind as read: a
+scheduled sync's result says nothing of the groups, nor a sweep of the scheduled syncs.
 
 Snooze: an incident stays open and still resolves (and notifies) by itself; snoozing mutes
 reminders until the time given and moves it out of the overview's "needs attention" count.
@@ -59,12 +60,16 @@ class Evaluation:
     pending: int
 
 
+def trusts_state(result: SweepResult, kind: str) -> bool:
+    """Whether a good state of `kind` in this result is recovery: the sweep read that kind in
+    full, or the kind is one object whose observation is the whole read."""
+    return kind in result.read_kinds or kind in WHOLE_READ_KINDS
+
+
 def read_in_full(result: SweepResult, kind: str) -> bool:
-    if kind in WHOLE_READ_KINDS:
-        return True
-    if result.read_kinds:
-        return kind in result.read_kinds
-    return result.complete
+    """Whether an object of `kind` missing from this result is gone: only when the sweep says
+    it read that kind in full (a scheduled sync's result says nothing of the groups)."""
+    return kind in result.read_kinds
 
 
 def _entry(event: str, at: datetime, **facts: Any) -> dict[str, Any]:
@@ -164,7 +169,7 @@ def _observe(
     judged = effective.rule.judge(observation, now) if effective.enabled else None
     if judged is None:
         # Fine (or the rule is off): recovery, if this kind was read in full.
-        if incident is not None and read_in_full(result, observation.kind):
+        if incident is not None and trusts_state(result, observation.kind):
             reason = "recovered" if effective.enabled else "rule turned off"
             return ("resolved" if _recover(incident, now, reason=reason) else ""), incident
         return "", incident

@@ -253,3 +253,22 @@ def test_an_outage_after_resolving_is_a_new_incident(notices: list) -> None:
         "open",
     ]
     assert [n.event for n in notices] == ["opened", "resolved", "opened"]
+
+
+def test_a_result_about_other_kinds_resolves_nothing_by_absence(notices: list[Notice]) -> None:
+    """A scheduled sync's result (h5) and the credential check say nothing of the groups; a
+    sweep of the connectors says nothing of the scheduled syncs."""
+    missed = Observation(TENANT, ObjectKind.SCHEDULED_SYNC, "s1", "Nightly", "not_landed")
+    only_syncs = frozenset({ObjectKind.SCHEDULED_SYNC})
+    send(sweep(1, group("down")))
+    send(sweep(2, group("down")))
+    send(sweep(3, missed, read_kinds=only_syncs))
+    send(sweep(4, missed, read_kinds=only_syncs))
+    send(sweep(5, group("down"), read_kinds=frozenset({ObjectKind.CONNECTOR_GROUP})))
+    send(sweep(6, read_kinds=frozenset()))  # nothing read in full
+
+    assert sorted(Incident.objects.values_list("rule", "state")) == [
+        ("group_below_two", "open"),
+        ("scheduled_sync_missed", "open"),
+    ]
+    assert [n.event for n in notices] == ["opened", "opened"]
