@@ -202,22 +202,6 @@ def audit_record(
     return entry
 
 
-def audit_local_change(
-    *, actor: Actor, action: str, target: Target, after: Mapping[str, Any]
-) -> AuditEntry:
-    """A change to the dashboard's own rows, no Graph call (the watch's credentials, an
-    incident, an alert rule): a single outcome row that succeeded."""
-    return audit_record(
-        actor=actor,
-        action=action,
-        target=target,
-        phase=Phase.OUTCOME,
-        correlation_id=uuid.uuid4(),
-        outcome=Outcome.SUCCEEDED,
-        after=after,
-    )
-
-
 @dataclass
 class GraphWrite:
     """Handed to the caller of `audited_graph_write`: the id to send, and where to report."""
@@ -245,6 +229,28 @@ class GraphWrite:
         self.after = after
         self.target_id = target_id
         self.reported = True
+
+
+def audit_local_change(
+    *,
+    actor: Actor,
+    action: str,
+    target: Target,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """A change to the dashboard's own rows, with no Graph call (the watch's credentials, its
+    notification channels): one outcome row, succeeded, since it was made when this is called."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        target=target,
+        phase=Phase.OUTCOME,
+        correlation_id=uuid.uuid4(),
+        outcome=Outcome.SUCCEEDED,
+        before=before,
+        after=after,
+    )
 
 
 def failure_outcome(error: GraphError) -> Outcome:
