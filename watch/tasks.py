@@ -34,7 +34,8 @@ def check_credentials(self: RecordedTask) -> dict[str, Any]:
     found = credentials.check(via=f"schedule '{schedule_name(self.request) or 'run now'}'")
     # The alerts count it like a sweep of the credentials (`watch_needs_sign_in`).
     key = self.request.id or uuid.uuid4().hex
-    if result := incidents.credential_result(found["status"], key=key, at=timezone.now()):
+    credential = credentials.current_credential()
+    if result := incidents.credential_result(credential, key=key, at=timezone.now()):
         sweep_observed.send(sender=type(self), result=result)
     return found
 

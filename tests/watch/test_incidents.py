@@ -272,3 +272,26 @@ def test_a_result_about_other_kinds_resolves_nothing_by_absence(notices: list[No
         ("scheduled_sync_missed", "open"),
     ]
     assert [n.event for n in notices] == ["opened", "opened"]
+
+
+def test_the_credentials_seen_by_every_tenant_s_sweep_are_one_incident_of_the_home_tenant(
+    notices: list[Notice],
+) -> None:
+    """Each tenant's sweep reports the watch's credentials (they belong to the home tenant);
+    a customer's sweep never resolves the home tenant's other incidents."""
+    customers = ["c1000000-0000-0000-0000-000000000001", "c2000000-0000-0000-0000-000000000002"]
+    send(sweep(1, group("down")))
+    send(sweep(2, group("down")))
+    lost = Observation(TENANT, ObjectKind.CREDENTIAL, "admin-oid", "admin@x", "needs_sign_in")
+    for number, customer in enumerate(customers, start=3):
+        send(sweep(number, lost, tenant=customer))
+
+    incidents_now = sorted(Incident.objects.values_list("tenant_id", "rule", "state"))
+    assert incidents_now == [
+        (TENANT, "group_below_two", "open"),
+        (TENANT, "watch_needs_sign_in", "open"),
+    ]
+    back = Observation(TENANT, ObjectKind.CREDENTIAL, "admin-oid", "admin@x", "active")
+    send(sweep(9, back, tenant=customers[0]))
+    assert [n.event for n in notices] == ["opened", "opened", "resolved"]
+    assert notices[-1].rule == "watch_needs_sign_in"
