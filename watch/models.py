@@ -1,11 +1,13 @@
 """The watch's rows: its delegated credentials, each task run, each worker's heartbeat, the
-tenants it sweeps and each sweep."""
+tenants it sweeps and each sweep, and each watched object's state history."""
 
 from __future__ import annotations
 
 import json
 
 from django.db import models
+
+from watch.observations import ObjectKind
 
 
 class CredentialStatus(models.TextChoices):
@@ -158,3 +160,53 @@ class Sweep(models.Model):
         if self.started_at is None:
             return None
         return max(0.0, (self.started_at - self.due_at).total_seconds())
+
+
+class ObjectState(models.Model):
+    """An object's state as the sweeps last saw it: the head of its history. A row per object,
+    updated each sweep; a `StateChange` only when its state changes."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    name = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=32)
+    since = models.DateTimeField()  # when it entered `state`
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_sweep_key = models.CharField(max_length=160, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["tenant_id", "kind", "name", "object_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "kind", "object_id"], name="watch_objectstate_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name or self.object_id}: {self.state}"
+
+
+class StateChange(models.Model):
+    """An object entered `state` at `at` (from `previous`; blank when first seen)."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    previous = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=32)
+    at = models.DateTimeField(db_index=True)
+    sweep_key = models.CharField(max_length=160, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["tenant_id", "kind", "object_id", "at"], name="watch_change_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}: {self.previous or '—'} → {self.state} at {self.at}"

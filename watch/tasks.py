@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
-from watch import credentials, heartbeats, sweeps
+from watch import credentials, heartbeats, history, sweeps
 from watch.budget import BudgetExceeded
 from watch.models import SweepTrigger
 from watch.runs import RecordedTask, schedule_name, worker_name
@@ -84,3 +84,10 @@ def sweep_tenant(
             countdown=exc.retry_after,
             exc=exc,
         ) from exc
+
+
+@shared_task(name="watch.prune_history", base=RecordedTask, bind=True)
+def prune_history(self: RecordedTask) -> dict[str, Any]:
+    """Forget object history past WATCH_HISTORY_RETENTION_DAYS and sweeps past
+    WATCH_SWEEPS_KEPT_HOURS (beat, every WATCH_HISTORY_PRUNE_SECONDS); repeating it is harmless."""
+    return history.prune()
