@@ -40,11 +40,9 @@ from watch.alert_rules import RULES, Effective, effective_rules, rules_for_kind
 from watch.models import (
     ACTIVE_STATES,
     AlertSweep,
-    CredentialStatus,
     Incident,
     IncidentState,
     Severity,
-    WatchCredential,
 )
 from watch.observations import Notice, ObjectKind, Observation, SweepResult, incident_event
 
@@ -284,33 +282,6 @@ def _prune(tenant_id: str) -> None:
     """Counted sweep keys are needed only while a sweep may be redone: keep a few days."""
     cutoff = timezone.now() - timedelta(days=settings.WATCH_ALERT_SWEEPS_KEPT_DAYS)
     AlertSweep.objects.filter(tenant_id=tenant_id, evaluated_at__lt=cutoff).delete()
-
-
-def credential_result(
-    credential: WatchCredential | None, *, key: str, at: datetime
-) -> SweepResult | None:
-    """The credential check as a sweep of the home tenant's one credential object, observed as
-    the sweeps observe it (None when the watch is off or an Admin revoked it: no alert)."""
-    if credential is None or credential.status not in {
-        CredentialStatus.ACTIVE,
-        CredentialStatus.NEEDS_SIGN_IN,
-    }:
-        return None
-    observation = Observation(
-        credential.tenant_id,
-        ObjectKind.CREDENTIAL,
-        credential.oid,
-        credential.upn,
-        credential.status,
-        {"reason": credential.status_reason} if credential.status_reason else {},
-    )
-    return SweepResult(
-        tenant_id=credential.tenant_id,
-        sweep_key=f"credential-check:{key}",
-        observed_at=at,
-        observations=[observation],
-        read_kinds=frozenset({ObjectKind.CREDENTIAL}),
-    )
 
 
 def incident_url(incident: Incident) -> str:
