@@ -5,13 +5,14 @@ one; recovery → resolved, one notice. A revoked refresh token → "needs sign-
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from sandbox.models import AppProxyConnector, ConnectorGroup, RefreshToken
+from sandbox.models import AppProxyConnector, ConnectorGroup, ExchangeConnector, RefreshToken
 from sandbox.scope import tenant_scope
 from tests.conftest import ADMIN, sign_in
 from tests.tenants.conftest import HOME
@@ -110,3 +111,25 @@ def test_a_revoked_refresh_token_is_a_needs_sign_in_incident_until_an_admin_sign
         ("opened", "watch_needs_sign_in"),
         ("resolved", "watch_needs_sign_in"),
     ]
+
+
+def test_exchange_connectors_disconnected_or_not_syncing_open_their_incidents(
+    watching: Client, notices: list[Notice]
+) -> None:
+    with tenant_scope(HOME):
+        first, second = ExchangeConnector.objects.order_by("id")[:2]
+        ExchangeConnector.objects.filter(pk=first.pk).update(status="disconnected")
+        ExchangeConnector.objects.filter(pk=second.pk).update(
+            status="connected", last_sync_date_time=timezone.now() - timedelta(days=4)
+        )
+    sweep_home()
+    sweep_home()
+
+    found = dict(
+        Incident.objects.filter(
+            state=IncidentState.OPEN, object_kind="exchange_connector"
+        ).values_list("object_id", "rule")
+    )
+    assert found == {first.pk: "exchange_disconnected", second.pk: "exchange_sync_stale"}
+    stale = Incident.objects.get(object_id=second.pk)
+    assert stale.severity == "critical"
