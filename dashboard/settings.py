@@ -348,6 +348,10 @@ WATCH_SWEEP_INTERVAL_SECONDS = int(os.environ.get("WATCH_SWEEP_INTERVAL_SECONDS"
 WATCH_SWEEP_DISPATCH_SECONDS = int(os.environ.get("WATCH_SWEEP_DISPATCH_SECONDS", "60"))
 # How long the watch keeps each sweep's row (the watch page's last/next sweep and lag).
 WATCH_SWEEPS_KEPT_HOURS = int(os.environ.get("WATCH_SWEEPS_KEPT_HOURS", "48"))
+# Object history (watch.history): state changes are kept this long; beat prunes older ones
+# (and sweeps older than WATCH_SWEEPS_KEPT_HOURS) every WATCH_HISTORY_PRUNE_SECONDS.
+WATCH_HISTORY_RETENTION_DAYS = int(os.environ.get("WATCH_HISTORY_RETENTION_DAYS", "90"))
+WATCH_HISTORY_PRUNE_SECONDS = int(os.environ.get("WATCH_HISTORY_PRUNE_SECONDS", "3600"))
 # Throttling budgets (watch.budget), shared by every worker through the cache (Redis): the
 # watch's requests per tenant (Intune allows 1,000 per 20 s per app per tenant; the rest is left
 # for people using the pages) and across all tenants (Graph: 130,000 per 10 s per app).
@@ -371,6 +375,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "watch sweeps": {
         "task": "watch.dispatch_sweeps",
         "schedule": float(WATCH_SWEEP_DISPATCH_SECONDS),
+    },
+    "watch history prune": {
+        "task": "watch.prune_history",
+        "schedule": float(WATCH_HISTORY_PRUNE_SECONDS),
     },
     "watch credential check": {
         "task": "watch.check_credentials",

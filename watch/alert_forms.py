@@ -65,7 +65,10 @@ class SnoozeForm(forms.Form):
     until = forms.DateTimeField(
         label="Snooze until",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Your local time. Reminders stay muted until then; it still resolves by itself.",
+        help_text=(
+            "UTC, like every time here. Reminders stay muted until then; it still resolves "
+            "by itself."
+        ),
     )
     note = forms.CharField(label="Note", required=False, max_length=500)
 

@@ -8,7 +8,6 @@ severity instead of the rule's own.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from audit.models import Action, Outcome, Phase, TargetType
-from audit.services import Actor, Target, audit_record
+from audit.models import Action, TargetType
+from audit.services import Actor, Target, audit_local_change
 from connectors.enums import ExchangeConnectorStatus
 from connectors.health import UNHEALTHY_AFTER, WARNING_AFTER, Health
 from watch.models import AlertRuleSetting, Severity
@@ -199,19 +198,12 @@ def rules_for_kind(kind: str) -> list[Rule]:
 
 
 def _record(actor: Actor, action: str, rule: str, tenant_id: str, **values: object) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        target=Target(
-            type=TargetType.ALERT_RULE,
-            id=f"{rule}:{tenant_id}" if tenant_id else rule,
-            name=f"{RULES[rule].title} ({tenant_id or 'every tenant'})",
-        ),
-        phase=Phase.OUTCOME,
-        correlation_id=uuid.uuid4(),
-        outcome=Outcome.SUCCEEDED,
-        after=values,
+    target = Target(
+        type=TargetType.ALERT_RULE,
+        id=f"{rule}:{tenant_id}" if tenant_id else rule,
+        name=f"{RULES[rule].title} ({tenant_id or 'every tenant'})",
     )
+    audit_local_change(actor=actor, action=action, target=target, after=values)
 
 
 def rule_setting_save(

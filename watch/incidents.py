@@ -11,9 +11,10 @@ created under the partial unique constraint `incident_active_once`, so two worke
 the same incident twice. Notices are sent after commit, once per open and once per resolve.
 
 Resolving needs knowledge: an object's good state resolves its incident when the sweep read that
-kind in full (`SweepResult.read_kinds`; a complete sweep with no read_kinds read every kind), and
-so does its absence from such a read (the object is gone). The one-object kinds (tenant,
-credentials, scheduled sync) resolve on any good observation: it is the whole read.
+kind in full (`SweepResult.read_kinds`), and so does its absence from such a read (the object is
+gone). The one-object kinds (tenant, credentials, scheduled sync) resolve on any good observation
+(it is the whole read), but never by absence unless the result lists their kind as read: a
+scheduled sync's result says nothing of the groups, nor a sweep of the scheduled syncs.
 
 Snooze: an incident stays open and still resolves (and notifies) by itself; snoozing mutes
 reminders until the time given and moves it out of the overview's "needs attention" count.
@@ -21,25 +22,24 @@ reminders until the time given and moves it out of the overview's "needs attenti
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import Action, Outcome, Phase, TargetType
-from audit.services import Actor, Target, audit_record
+from audit.models import Action, TargetType
+from audit.services import Actor, Target, audit_local_change
 from kernel.errors import Refusal
 from tenants.models import ManagedTenant
-from watch.alert_rules import RULES, Effective, effective_rules
+from watch.alert_rules import RULES, Effective, effective_rules, rules_for_kind
 from watch.models import (
     ACTIVE_STATES,
     AlertSweep,
-    CredentialStatus,
     Incident,
     IncidentState,
     Severity,
@@ -60,12 +60,16 @@ class Evaluation:
     pending: int
 
 
+def trusts_state(result: SweepResult, kind: str) -> bool:
+    """Whether a good state of `kind` in this result is recovery: the sweep read that kind in
+    full, or the kind is one object whose observation is the whole read."""
+    return kind in result.read_kinds or kind in WHOLE_READ_KINDS
+
+
 def read_in_full(result: SweepResult, kind: str) -> bool:
-    if kind in WHOLE_READ_KINDS:
-        return True
-    if result.read_kinds:
-        return kind in result.read_kinds
-    return result.complete
+    """Whether an object of `kind` missing from this result is gone: only when the sweep says
+    it read that kind in full (a scheduled sync's result says nothing of the groups)."""
+    return kind in result.read_kinds
 
 
 def _entry(event: str, at: datetime, **facts: Any) -> dict[str, Any]:
@@ -92,7 +96,11 @@ def _tenant_name(tenant_id: str) -> str:
 
 
 def evaluate(result: SweepResult) -> Evaluation:
-    """Count one sweep against the tenant's incidents (idempotent per sweep key)."""
+    """Count one sweep against the tenant's incidents (idempotent per sweep key).
+
+    An observation's own tenant owns its incident: the watch's credentials belong to the home
+    tenant whichever tenant's sweep saw them, so they are one incident, not one per tenant.
+    """
     now = result.observed_at
     with transaction.atomic():
         try:
@@ -104,25 +112,26 @@ def evaluate(result: SweepResult) -> Evaluation:
                 )
         except IntegrityError:
             return Evaluation(counted=False, opened=[], resolved=[], pending=0)
-        rules = effective_rules(result.tenant_id)
-        active = {
-            (i.rule, i.object_kind, i.object_id): i
-            for i in Incident.objects.select_for_update()
-            .filter(tenant_id=result.tenant_id, state__in=ACTIVE_STATES)
-            .order_by("id")
-        }
+        active = _lock_active(result)
+        rules: dict[str, dict[str, Effective]] = {}
+        names: dict[str, str] = {}
         opened: list[Incident] = []
         resolved: list[Incident] = []
-        observed: set[tuple[str, str]] = set()
-        tenant_name = _tenant_name(result.tenant_id)
+        observed: set[tuple[str, str, str]] = set()
         for observation in result.observations:
-            observed.add((observation.kind, observation.object_id))
-            for rule in RULES.values():
-                if rule.kind != observation.kind:
-                    continue
-                key = (rule.key, observation.kind, observation.object_id)
+            tenant_id = observation.tenant_id or result.tenant_id
+            observed.add((tenant_id, observation.kind, observation.object_id))
+            if tenant_id not in rules:
+                rules[tenant_id] = effective_rules(tenant_id)
+                names[tenant_id] = _tenant_name(tenant_id)
+            for rule in rules_for_kind(observation.kind):
+                key = (tenant_id, rule.key, observation.kind, observation.object_id)
                 outcome, incident = _observe(
-                    rules[rule.key], observation, active.get(key), result, tenant_name
+                    rules[tenant_id][rule.key],
+                    observation,
+                    active.get(key),
+                    result,
+                    tenant=(tenant_id, names[tenant_id]),
                 )
                 if incident is not None:
                     active[key] = incident
@@ -130,8 +139,12 @@ def evaluate(result: SweepResult) -> Evaluation:
                     opened.append(incident)
                 elif outcome == "resolved":
                     resolved.append(incident)
-        for key, incident in active.items():
-            gone = (key[1], key[2]) not in observed and read_in_full(result, key[1])
+        for (tenant_id, _rule, kind, object_id), incident in active.items():
+            gone = (
+                tenant_id == result.tenant_id
+                and (tenant_id, kind, object_id) not in observed
+                and read_in_full(result, kind)
+            )
             still_active = incident.pk is not None and incident.state in ACTIVE_STATES
             if gone and still_active and _recover(incident, now, reason="gone"):
                 resolved.append(incident)
@@ -150,12 +163,33 @@ def evaluate(result: SweepResult) -> Evaluation:
     )
 
 
+def _lock_active(result: SweepResult) -> dict[tuple[str, str, str, str], Incident]:
+    """The active incidents this result may change, locked in id order (so two workers lock
+    alike and never deadlock): the tenant's own, and those of the objects it saw elsewhere
+    (the home tenant's credentials)."""
+    elsewhere = Q()
+    for observation in result.observations:
+        if observation.tenant_id and observation.tenant_id != result.tenant_id:
+            elsewhere |= Q(
+                tenant_id=observation.tenant_id,
+                object_kind=observation.kind,
+                object_id=observation.object_id,
+            )
+    incidents = (
+        Incident.objects.select_for_update()
+        .filter(Q(tenant_id=result.tenant_id) | elsewhere, state__in=ACTIVE_STATES)
+        .order_by("id")
+    )
+    return {(i.tenant_id, i.rule, i.object_kind, i.object_id): i for i in incidents}
+
+
 def _observe(
     effective: Effective,
     observation: Observation,
     incident: Incident | None,
     result: SweepResult,
-    tenant_name: str,
+    *,
+    tenant: tuple[str, str],
 ) -> tuple[str, Incident | None]:
     """One rule on one observation: "opened", "resolved" or "" (nothing to tell anyone), and
     the incident it touched."""
@@ -165,13 +199,13 @@ def _observe(
     judged = effective.rule.judge(observation, now) if effective.enabled else None
     if judged is None:
         # Fine (or the rule is off): recovery, if this kind was read in full.
-        if incident is not None and read_in_full(result, observation.kind):
+        if incident is not None and trusts_state(result, observation.kind):
             reason = "recovered" if effective.enabled else "rule turned off"
             return ("resolved" if _recover(incident, now, reason=reason) else ""), incident
         return "", incident
     severity = effective.severity_for(judged)
     if incident is None:
-        incident = _create(effective, observation, result, tenant_name, severity)
+        incident = _create(effective, observation, result, tenant, severity)
     else:
         _seen(incident, now, result.sweep_key)
         incident.object_name = observation.name or incident.object_name
@@ -195,20 +229,20 @@ def _create(
     effective: Effective,
     observation: Observation,
     result: SweepResult,
-    tenant_name: str,
+    tenant: tuple[str, str],
     severity: Severity,
 ) -> Incident:
     """A new pending incident; the partial unique constraint keeps it one per key (another
     worker's, committed meanwhile, is taken instead)."""
     fields = {
         "rule": effective.rule.key,
-        "tenant_id": result.tenant_id,
+        "tenant_id": tenant[0],
         "object_kind": observation.kind,
         "object_id": observation.object_id,
     }
     incident = Incident(
         **fields,
-        tenant_name=tenant_name,
+        tenant_name=tenant[1],
         object_name=observation.name,
         severity=severity,
         state=IncidentState.PENDING,
@@ -250,27 +284,6 @@ def _prune(tenant_id: str) -> None:
     AlertSweep.objects.filter(tenant_id=tenant_id, evaluated_at__lt=cutoff).delete()
 
 
-CREDENTIAL_OBJECT = "watch"
-
-
-def credential_result(status: str, *, key: str, at: datetime) -> SweepResult | None:
-    """The credential check as a sweep of the home tenant's one credential object (None when
-    the watch is off or revoked by an Admin: nothing to alert on)."""
-    if status not in {CredentialStatus.ACTIVE, CredentialStatus.NEEDS_SIGN_IN}:
-        return None
-    tenant_id = settings.ENTRA_TENANT_ID
-    observation = Observation(
-        tenant_id, ObjectKind.CREDENTIAL, CREDENTIAL_OBJECT, "Watch credentials", status
-    )
-    return SweepResult(
-        tenant_id=tenant_id,
-        sweep_key=f"credential-check:{key}",
-        observed_at=at,
-        observations=[observation],
-        read_kinds=frozenset({ObjectKind.CREDENTIAL}),
-    )
-
-
 def incident_url(incident: Incident) -> str:
     base = settings.WATCH_PUBLIC_URL.rstrip("/")
     path = reverse("watch:incident", kwargs={"incident_id": incident.pk})
@@ -304,21 +317,10 @@ class IncidentClosed(Refusal):
 
 
 def _record(actor: Actor, action: str, incident: Incident, **values: object) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        target=Target(
-            type=TargetType.INCIDENT,
-            id=str(incident.pk),
-            name=f"{RULES[incident.rule].title}: {incident.object_name or incident.object_id}"
-            if incident.rule in RULES
-            else incident.rule,
-        ),
-        phase=Phase.OUTCOME,
-        correlation_id=uuid.uuid4(),
-        outcome=Outcome.SUCCEEDED,
-        after=values,
-    )
+    rule = RULES.get(incident.rule)
+    name = f"{rule.title if rule else incident.rule}: {incident.object_name or incident.object_id}"
+    target = Target(type=TargetType.INCIDENT, id=str(incident.pk), name=name)
+    audit_local_change(actor=actor, action=action, target=target, after=values)
 
 
 def _locked_open(incident_id: int) -> Incident:

@@ -1,13 +1,15 @@
 """The watch's rows: its delegated credentials, each task run, each worker's heartbeat, the
-tenants it sweeps and each sweep, the alert rules' overrides, incidents and the sweeps they
-counted."""
+tenants it sweeps and each sweep, each watched object's state history, the alert rules'
+overrides, incidents and the sweeps they counted, notification channels and deliveries."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from watch.observations import ObjectKind
 
@@ -95,75 +97,6 @@ class WorkerHeartbeat(models.Model):
         return self.hostname
 
 
-class WatchedTenant(models.Model):
-    """How the watch sweeps one managed tenant, when not as by default (every ready tenant,
-    every WATCH_SWEEP_INTERVAL_SECONDS). `enabled` False leaves a tenant out; True keeps one in
-    even when it is not ready (a tenant that becomes unreachable while watched stays watched,
-    so its "unreachable" keeps being observed and its recovery seen)."""
-
-    tenant = models.OneToOneField(
-        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="watch_setting"
-    )
-    enabled = models.BooleanField(default=True)
-    interval_seconds = models.PositiveIntegerField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"watch setting of {self.tenant}"
-
-
-class SweepStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    RUNNING = "running", "Running"
-    DEFERRED = "deferred", "Deferred (throttling budget)"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-class SweepTrigger(models.TextChoices):
-    SCHEDULE = "schedule", "Schedule"
-    RUN_NOW = "run_now", "Run now"
-
-
-class Sweep(models.Model):
-    """One tenant's sweep in one interval slot, unique on `sweep_key`: the dispatcher creates it
-    when it sends the task (so a second dispatch of the slot sends nothing), the task marks it
-    done; a delivery that finds it done does nothing, one that finds it unfinished (a worker
-    died mid-sweep) does it again under the same key."""
-
-    tenant = models.ForeignKey(
-        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="sweeps"
-    )
-    sweep_key = models.CharField(max_length=160, unique=True)
-    trigger = models.CharField(max_length=16, choices=SweepTrigger.choices)
-    due_at = models.DateTimeField()  # its slot's start (the time it was sent, run now)
-    status = models.CharField(max_length=16, choices=SweepStatus.choices)
-    task_id = models.CharField(max_length=64, blank=True)
-    worker = models.CharField(max_length=255, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    graph_calls = models.PositiveIntegerField(default=0)  # HTTP requests (a $batch POST is one)
-    graph_requests = models.PositiveIntegerField(default=0)  # counted against the limits
-    observations = models.PositiveIntegerField(default=0)
-    reachable = models.BooleanField(null=True)
-    complete = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-due_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-due_at"], name="watch_sweep_tenant_due")]
-
-    def __str__(self) -> str:
-        return f"sweep {self.sweep_key} {self.status}"
-
-    @property
-    def lag_seconds(self) -> float | None:
-        """How late it started against its slot."""
-        if self.started_at is None:
-            return None
-        return max(0.0, (self.started_at - self.due_at).total_seconds())
-
-
 class Severity(models.TextChoices):
     WARNING = "warning", "Warning"
     CRITICAL = "critical", "Critical"
@@ -248,6 +181,15 @@ class Incident(models.Model):
         return self.snoozed_until is not None and self.snoozed_until > timezone.now()
 
     @property
+    def timeline_entries(self) -> list[dict[str, Any]]:
+        """The timeline with its times as datetimes (stored as ISO text), for the page."""
+        times = ("at", "until")
+        return [
+            {**entry, **{k: parse_datetime(entry[k]) for k in times if k in entry}}
+            for entry in self.timeline
+        ]
+
+    @property
     def kind_label(self) -> str:
         return ObjectKind(self.object_kind).label if self.object_kind in ObjectKind.values else ""
 
@@ -267,6 +209,125 @@ class AlertSweep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id} {self.sweep_key}"
+
+
+class WatchedTenant(models.Model):
+    """How the watch sweeps one managed tenant, when not as by default (every ready tenant,
+    every WATCH_SWEEP_INTERVAL_SECONDS). `enabled` False leaves a tenant out; True keeps one in
+    even when it is not ready (a tenant that becomes unreachable while watched stays watched,
+    so its "unreachable" keeps being observed and its recovery seen)."""
+
+    tenant = models.OneToOneField(
+        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="watch_setting"
+    )
+    enabled = models.BooleanField(default=True)
+    interval_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"watch setting of {self.tenant}"
+
+
+class SweepStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    DEFERRED = "deferred", "Deferred (throttling budget)"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SweepTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    RUN_NOW = "run_now", "Run now"
+
+
+class Sweep(models.Model):
+    """One tenant's sweep in one interval slot, unique on `sweep_key`: the dispatcher creates it
+    when it sends the task (so a second dispatch of the slot sends nothing), the task marks it
+    done; a delivery that finds it done does nothing, one that finds it unfinished (a worker
+    died mid-sweep) does it again under the same key."""
+
+    tenant = models.ForeignKey(
+        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="sweeps"
+    )
+    sweep_key = models.CharField(max_length=160, unique=True)
+    trigger = models.CharField(max_length=16, choices=SweepTrigger.choices)
+    due_at = models.DateTimeField()  # its slot's start (the time it was sent, run now)
+    status = models.CharField(max_length=16, choices=SweepStatus.choices)
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    graph_calls = models.PositiveIntegerField(default=0)  # HTTP requests (a $batch POST is one)
+    graph_requests = models.PositiveIntegerField(default=0)  # counted against the limits
+    observations = models.PositiveIntegerField(default=0)
+    reachable = models.BooleanField(null=True)
+    complete = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-due_at"], name="watch_sweep_tenant_due")]
+
+    def __str__(self) -> str:
+        return f"sweep {self.sweep_key} {self.status}"
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """How late it started against its slot."""
+        if self.started_at is None:
+            return None
+        return max(0.0, (self.started_at - self.due_at).total_seconds())
+
+
+class ObjectState(models.Model):
+    """An object's state as the sweeps last saw it: the head of its history. A row per object,
+    updated each sweep; a `StateChange` only when its state changes."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    name = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=32)
+    since = models.DateTimeField()  # when it entered `state`
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_sweep_key = models.CharField(max_length=160, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["tenant_id", "kind", "name", "object_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "kind", "object_id"], name="watch_objectstate_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name or self.object_id}: {self.state}"
+
+
+class StateChange(models.Model):
+    """An object entered `state` at `at` (from `previous`; blank when first seen)."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    previous = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=32)
+    at = models.DateTimeField(db_index=True)
+    sweep_key = models.CharField(max_length=160, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["tenant_id", "kind", "object_id", "at"], name="watch_change_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}: {self.previous or '—'} → {self.state} at {self.at}"
 
 
 class ChannelKind(models.TextChoices):

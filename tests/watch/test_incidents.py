@@ -253,3 +253,45 @@ def test_an_outage_after_resolving_is_a_new_incident(notices: list) -> None:
         "open",
     ]
     assert [n.event for n in notices] == ["opened", "resolved", "opened"]
+
+
+def test_a_result_about_other_kinds_resolves_nothing_by_absence(notices: list[Notice]) -> None:
+    """A scheduled sync's result (h5) and the credential check say nothing of the groups; a
+    sweep of the connectors says nothing of the scheduled syncs."""
+    missed = Observation(TENANT, ObjectKind.SCHEDULED_SYNC, "s1", "Nightly", "not_landed")
+    only_syncs = frozenset({ObjectKind.SCHEDULED_SYNC})
+    send(sweep(1, group("down")))
+    send(sweep(2, group("down")))
+    send(sweep(3, missed, read_kinds=only_syncs))
+    send(sweep(4, missed, read_kinds=only_syncs))
+    send(sweep(5, group("down"), read_kinds=frozenset({ObjectKind.CONNECTOR_GROUP})))
+    send(sweep(6, read_kinds=frozenset()))  # nothing read in full
+
+    assert sorted(Incident.objects.values_list("rule", "state")) == [
+        ("group_below_two", "open"),
+        ("scheduled_sync_missed", "open"),
+    ]
+    assert [n.event for n in notices] == ["opened", "opened"]
+
+
+def test_the_credentials_seen_by_every_tenant_s_sweep_are_one_incident_of_the_home_tenant(
+    notices: list[Notice],
+) -> None:
+    """Each tenant's sweep reports the watch's credentials (they belong to the home tenant);
+    a customer's sweep never resolves the home tenant's other incidents."""
+    customers = ["c1000000-0000-0000-0000-000000000001", "c2000000-0000-0000-0000-000000000002"]
+    send(sweep(1, group("down")))
+    send(sweep(2, group("down")))
+    lost = Observation(TENANT, ObjectKind.CREDENTIAL, "admin-oid", "admin@x", "needs_sign_in")
+    for number, customer in enumerate(customers, start=3):
+        send(sweep(number, lost, tenant=customer))
+
+    incidents_now = sorted(Incident.objects.values_list("tenant_id", "rule", "state"))
+    assert incidents_now == [
+        (TENANT, "group_below_two", "open"),
+        (TENANT, "watch_needs_sign_in", "open"),
+    ]
+    back = Observation(TENANT, ObjectKind.CREDENTIAL, "admin-oid", "admin@x", "active")
+    send(sweep(9, back, tenant=customers[0]))
+    assert [n.event for n in notices] == ["opened", "opened", "resolved"]
+    assert notices[-1].rule == "watch_needs_sign_in"

@@ -21,6 +21,7 @@ TASKS: dict[str, Task] = {
     "audit_checkpoint": tasks.audit_checkpoint,
     "dispatch_sweeps": tasks.dispatch_sweeps,
     "sweep": tasks.sweep_tenant,
+    "prune_history": tasks.prune_history,
 }
 
 
