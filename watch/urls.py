@@ -12,4 +12,5 @@ urlpatterns = [
     path("sign-in/", views.watch_sign_in, name="sign-in"),
     path("callback/", views.watch_callback, name="callback"),
     path("revoke/", views.watch_revoke, name="revoke"),
+    path("sweep/", views.sweep_all, name="sweep_all"),
 ]
