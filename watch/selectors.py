@@ -73,6 +73,10 @@ class TenantSweeps:
     def history_url(self) -> str:
         return tenant_path(self.tenant_id, "watch/history/")
 
+    @property
+    def settings_url(self) -> str:
+        return tenant_path(self.tenant_id, "watch/settings/")
+
 
 FINISHED = [SweepStatus.DONE, SweepStatus.FAILED, SweepStatus.DEFERRED]
 
@@ -121,6 +125,7 @@ class WatchOverview:
     schedules: list[ScheduleState]
     recent_runs: list[TaskRun]
     tenant_sweeps: list[TenantSweeps]
+    left_out: list[ManagedTenant]  # an Admin turned the watch off for them
 
 
 def watch_overview() -> WatchOverview:
@@ -131,4 +136,5 @@ def watch_overview() -> WatchOverview:
         schedules=schedule_states(),
         recent_runs=list(TaskRun.objects.order_by("-started_at", "-id")[:20]),
         tenant_sweeps=tenant_sweeps(),
+        left_out=list(ManagedTenant.objects.filter(watch_setting__enabled=False)),
     )

@@ -18,7 +18,7 @@ from tests.tenants.conftest import FABRIKAM, HOME, NORTHWIND, WOODGROVE
 from tests.watch.conftest import wait_for
 from tests.watch.support import sign_in_for_watch
 from watch import sweeps
-from watch.models import Sweep, SweepStatus, TaskRun
+from watch.models import Sweep, SweepStatus, TaskRun, WatchedTenant
 
 pytestmark = pytest.mark.usefixtures("worker")
 ALL = {HOME, FABRIKAM, NORTHWIND, WOODGROVE}
@@ -90,3 +90,46 @@ def test_sweep_all_is_refused_to_readers_and_while_the_watch_is_off(
     assert not Sweep.objects.exists()
     assert not TaskRun.objects.filter(task_name="watch.sweep_tenant").exists()
     assert partner.get("/watch/sweep/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("abc", "Enter a whole number of seconds"),
+        ("1.5", "Enter a whole number of seconds"),
+        ("59", "At least 60 seconds"),
+        ("-5", "At least 60 seconds"),
+        ("86401", "At most 86400 seconds"),
+    ],
+)
+def test_a_bad_interval_is_named_kept_and_not_saved(
+    partner: Client, value: str, error: str
+) -> None:
+    url = f"/t/{FABRIKAM}/watch/settings/"
+    response = partner.post(url, {"enabled": "on", "interval_seconds": value})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html and f'value="{value}"' in html
+    htmx = partner.post(url, {"interval_seconds": value}, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 422
+    assert not WatchedTenant.objects.exists()
+
+
+def test_an_admin_sets_a_tenant_s_interval_or_leaves_it_out(partner: Client) -> None:
+    url = f"/t/{FABRIKAM}/watch/settings/"
+    assert 'placeholder="300"' in partner.get(url).content.decode()
+    response = partner.post(url, {"enabled": "on", "interval_seconds": "900"}, follow=True)
+    assert (
+        "sweeps" in response.content.decode() and "every 900 seconds" in response.content.decode()
+    )
+    intervals = {w.tenant.tenant_id: w.interval for w in sweeps.watched_tenants()}
+    assert intervals[FABRIKAM] == 900 and intervals[HOME] == 300
+    partner.post(url, {"interval_seconds": ""})  # unticked: left out
+    assert FABRIKAM not in {w.tenant.tenant_id for w in sweeps.watched_tenants()}
+    page = partner.get("/watch/").content.decode()
+    assert f'href="/t/{FABRIKAM}/watch/settings/"' in page.split('data-testid="left-out"')[1]
+    # A reader sees the settings and cannot change them.
+    reader = sign_in(Client(), READER)
+    assert "An Admin changes these." in reader.get(url).content.decode()
+    assert reader.post(url, {"enabled": "on"}).status_code == 403
+    assert not WatchedTenant.objects.get(tenant__tenant_id=FABRIKAM).enabled
