@@ -152,11 +152,12 @@ def dispatch(*, now: datetime, send: Send) -> dict[str, int]:
         return {"sent": 0, "watched": 0}
     period = timedelta(seconds=settings.WATCH_SWEEP_DISPATCH_SECONDS)
     watched = watched_tenants()
-    planned = plan(watched, start=now - period, end=now + period)
+    start, end = now - period, now + period
+    planned = plan(watched, start=start, end=end)
     known = set(
-        Sweep.objects.filter(sweep_key__in=[p.key for p in planned]).values_list(
-            "sweep_key", flat=True
-        )
+        Sweep.objects.filter(
+            trigger=SweepTrigger.SCHEDULE, due_at__gte=start, due_at__lt=end
+        ).values_list("sweep_key", flat=True)
     )
     fresh = [p for p in planned if p.key not in known]
     Sweep.objects.bulk_create(
