@@ -30,4 +30,5 @@ urlpatterns = [
     path("channels/<int:channel_id>/edit/", channel_views.channel_edit, name="channel-edit"),
     path("channels/<int:channel_id>/delete/", channel_views.channel_delete, name="channel-delete"),
     path("channels/<int:channel_id>/test/", channel_views.channel_test, name="channel-test"),
+    path("sweep/", views.sweep_all, name="sweep_all"),
 ]

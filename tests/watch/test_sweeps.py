@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
+from kernel.locks import object_lock
 from sandbox.models import AppProxyConnector, ExchangeConnector
 from sandbox.scope import tenant_scope
 from tenants.models import ManagedTenant, TenantSnapshot
@@ -24,7 +25,7 @@ from tests.watch.conftest import Schedule, wait_for
 from tests.watch.support import sign_in_for_watch
 from watch import sweeps, tasks
 from watch.budget import Limit, SweepBudget
-from watch.models import Sweep, SweepStatus, WatchedTenant
+from watch.models import Sweep, SweepStatus, TaskRun, WatchedTenant
 from watch.observations import ObjectKind, SweepResult, sweep_observed
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -270,3 +271,19 @@ def test_watch_run_sweep_names_an_unknown_tenant(watching: Client) -> None:
     with pytest.raises(CommandError, match="--tenant goes with the sweep task only"):
         call_command("watch_run", "heartbeat", "--tenant", HOME)
     assert ManagedTenant.objects.count() == 4
+
+
+def test_a_sweep_under_way_elsewhere_is_looked_at_again_later(
+    watching: Client, observed: list[SweepResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sweeps, "BUSY_RETRY_SECONDS", 1.0)
+    key = sweeps.slot_key(HOME, timezone.now())
+    with object_lock(f"watch.sweep:{key}", wait_seconds=1, hold_seconds=60):
+        sent = tasks.sweep_tenant.apply_async(args=[HOME], kwargs={"sweep_key": key})
+        wait_for(
+            lambda: TaskRun.objects.filter(task_id=sent.id, error__contains="under way").exists(),
+            what="the sweep finding its lock held",
+        )
+        assert not observed
+    wait_for(done(1), what="the sweep, once the lock is free")
+    assert [r.sweep_key for r in observed] == [key]
