@@ -16,6 +16,7 @@ TASKS: dict[str, Task] = {
     "heartbeat": tasks.heartbeat,
     "check_credentials": tasks.check_credentials,
     "audit_checkpoint": tasks.audit_checkpoint,
+    "deliver_pending": tasks.deliver_pending,
 }
 
 
