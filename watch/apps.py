@@ -1,4 +1,4 @@
-"""The watch app: Celery tasks, the watch's credentials, heartbeats and task runs."""
+"""The watch app: Celery tasks, the watch's credentials, heartbeats, task runs and notifications."""
 
 from __future__ import annotations
 

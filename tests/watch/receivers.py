@@ -51,6 +51,7 @@ class WebhookReceiver:
 
     secret: str = ""
     statuses: list[int] = field(default_factory=list)
+    delay: float = 0.0  # seconds before each answer (a slow receiver)
     received: list[Received] = field(default_factory=list)
     url: str = ""
 
@@ -66,9 +67,12 @@ class WebhookReceiver:
 
 @contextmanager
 def webhook_receiver(
-    secret: str = "", statuses: list[int] | None = None, path: str = "/hook/s3cr3t-path"
+    secret: str = "",
+    statuses: list[int] | None = None,
+    path: str = "/hook/s3cr3t-path",
+    delay: float = 0.0,
 ) -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver(secret=secret, statuses=list(statuses or []))
+    receiver = WebhookReceiver(secret=secret, statuses=list(statuses or []), delay=delay)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
@@ -83,6 +87,7 @@ def webhook_receiver(
                 )
             )
             status = receiver.answer()
+            time.sleep(receiver.delay)
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()

@@ -238,3 +238,13 @@ def test_readers_see_channels_and_deliveries_but_change_nothing(
     assert reader_client.post(f"/watch/channels/{hook.pk}/delete/").status_code == 403
     assert reader_client.post(f"/watch/channels/{hook.pk}/test/").status_code == 403
     assert NotificationChannel.objects.count() == 1 and not Delivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_signed_out_visitors_are_sent_to_sign_in() -> None:
+    for path in ("/watch/channels/", NEW):
+        response = Client().get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"/auth/sign-in/?next={path}")
+    assert Client().post("/watch/channels/1/test/").status_code == 302
+    assert not Delivery.objects.exists()

@@ -4,14 +4,16 @@ never sent twice."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test import override_settings
+from django.utils import timezone
 
 from audit.services import Actor
 from tenants.models import ManagedTenant, TenantSource
@@ -326,6 +328,47 @@ def test_a_test_notice_is_delivered_like_any_other(
     assert [(d.event, d.status) for d in rows] == [("test", "sent"), ("test", "sent")]
     assert [body["event"] for body in receiver.bodies()] == ["test", "test"]
     assert all(r.signature_ok for r in receiver.received)
+
+
+def test_a_delivery_whose_message_was_lost_is_queued_again(
+    worker: Any, transactional_db: None, receiver: WebhookReceiver
+) -> None:
+    hook = channel(url=receiver.url, secret=SECRET)
+    (lost,) = deliveries.create_deliveries(notice(), [hook])  # made, never queued
+    (fresh,) = deliveries.create_deliveries(notice("resolved"), [hook])
+    Delivery.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+
+    call_command("watch_run", "deliver_pending", "--here")
+
+    settled(lost)
+    assert Delivery.objects.get(pk=lost.pk).status == "sent"
+    assert Delivery.objects.get(pk=fresh.pk).status == "pending"  # not yet due: its task may come
+    assert [body["event"] for body in receiver.bodies()] == ["opened"]
+
+
+def test_two_workers_delivering_the_same_row_at_once_send_it_once(transactional_db: None) -> None:
+    """A duplicate message taken by two workers at the same moment: the row's lock lets one send
+    while the other waits, then finds it sent."""
+    with webhook_receiver(secret=SECRET, delay=0.5) as slow:
+        hook = channel(url=slow.url, secret=SECRET)
+        (delivery,) = deliveries.create_deliveries(notice(), [hook])
+        results: list[dict[str, Any]] = []
+
+        def deliver() -> None:
+            try:
+                results.append(deliveries.deliver(delivery.pk, final=False))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=deliver) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+    assert len(slow.received) == 1
+    assert sorted(r.get("skipped", "") for r in results) == ["", "already sent"]
+    assert Delivery.objects.get().attempts == 1
 
 
 # --- Without a worker ------------------------------------------------------------------------

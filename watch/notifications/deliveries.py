@@ -60,6 +60,9 @@ def deliver(delivery_id: int, *, final: bool) -> dict[str, Any]:
     """Send one delivery unless it is already done; record the attempt. DeliveryRetry when it
     failed and may succeed later (unless `final`: then it is marked failed)."""
     with transaction.atomic():
+        # Write first: that takes the row's lock on PostgreSQL and the database's write lock on
+        # SQLite (which ignores select_for_update), so two workers never both find it pending.
+        Delivery.objects.filter(pk=delivery_id).update(last_attempt_at=timezone.now())
         delivery = (
             Delivery.objects.select_for_update()
             .select_related("channel")

@@ -22,6 +22,7 @@ TASKS: dict[str, Task] = {
     "dispatch_sweeps": tasks.dispatch_sweeps,
     "sweep": tasks.sweep_tenant,
     "prune_history": tasks.prune_history,
+    "deliver_pending": tasks.deliver_pending,
 }
 
 
