@@ -40,6 +40,9 @@ class TargetType(models.TextChoices):
     APP_PROXY_CONNECTOR = "appProxyConnector", "App Proxy connector"
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
+    INCIDENT = "incident", "Incident"
+    ALERT_RULE = "alertRule", "Alert rule"
+    NOTIFICATION_CHANNEL = "notificationChannel", "Notification channel"
 
 
 class Action(models.TextChoices):
@@ -57,6 +60,13 @@ class Action(models.TextChoices):
     WATCH_CREDENTIAL_ENABLE = "watchCredential.enable", "Turn the watch on"
     WATCH_CREDENTIAL_REVOKE = "watchCredential.revoke", "Revoke the watch's credentials"
     WATCH_CREDENTIAL_LOST = "watchCredential.needsSignIn", "Watch credentials need sign-in"
+    INCIDENT_ACKNOWLEDGE = "incident.acknowledge", "Acknowledge incident"
+    INCIDENT_SNOOZE = "incident.snooze", "Snooze incident"
+    ALERT_RULE_UPDATE = "alertRule.update", "Change alert rule"
+    ALERT_RULE_RESET = "alertRule.reset", "Reset alert rule"
+    NOTIFICATION_CHANNEL_CREATE = "notificationChannel.create", "Create notification channel"
+    NOTIFICATION_CHANNEL_UPDATE = "notificationChannel.update", "Edit notification channel"
+    NOTIFICATION_CHANNEL_DELETE = "notificationChannel.delete", "Delete notification channel"
 
 
 def action_label(value: str) -> str:

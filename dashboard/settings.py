@@ -341,6 +341,31 @@ WATCH_HEARTBEAT_MISSED = 3
 WATCH_CREDENTIAL_CHECK_SECONDS = int(os.environ.get("WATCH_CREDENTIAL_CHECK_SECONDS", "21600"))
 # How often beat has the audit chain's head checkpointed (`audit_checkpoint`, see docs/audit.md).
 WATCH_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("WATCH_AUDIT_CHECKPOINT_SECONDS", "900"))
+# Sweeps (watch.sweeps): each watched tenant every WATCH_SWEEP_INTERVAL_SECONDS (a tenant may
+# override it on its WatchedTenant row), at an offset of its own within the interval; beat runs
+# the dispatcher every WATCH_SWEEP_DISPATCH_SECONDS, which sends the sweeps due in the next one.
+WATCH_SWEEP_INTERVAL_SECONDS = int(os.environ.get("WATCH_SWEEP_INTERVAL_SECONDS", "300"))
+WATCH_SWEEP_DISPATCH_SECONDS = int(os.environ.get("WATCH_SWEEP_DISPATCH_SECONDS", "60"))
+# "Sweep all now" on the watch page spreads the sweeps over this many seconds.
+WATCH_SWEEP_ALL_SPREAD_SECONDS = float(os.environ.get("WATCH_SWEEP_ALL_SPREAD_SECONDS", "5"))
+# How long the watch keeps each sweep's row (the watch page's last/next sweep and lag).
+WATCH_SWEEPS_KEPT_HOURS = int(os.environ.get("WATCH_SWEEPS_KEPT_HOURS", "48"))
+# Object history (watch.history): state changes are kept this long; beat prunes older ones
+# (and sweeps older than WATCH_SWEEPS_KEPT_HOURS) every WATCH_HISTORY_PRUNE_SECONDS.
+WATCH_HISTORY_RETENTION_DAYS = int(os.environ.get("WATCH_HISTORY_RETENTION_DAYS", "90"))
+WATCH_HISTORY_PRUNE_SECONDS = int(os.environ.get("WATCH_HISTORY_PRUNE_SECONDS", "3600"))
+# Throttling budgets (watch.budget), shared by every worker through the cache (Redis): the
+# watch's requests per tenant (Intune allows 1,000 per 20 s per app per tenant; the rest is left
+# for people using the pages) and across all tenants (Graph: 130,000 per 10 s per app).
+WATCH_TENANT_BUDGET_REQUESTS = int(os.environ.get("WATCH_TENANT_BUDGET_REQUESTS", "500"))
+WATCH_TENANT_BUDGET_SECONDS = float(os.environ.get("WATCH_TENANT_BUDGET_SECONDS", "20"))
+WATCH_APP_BUDGET_REQUESTS = int(os.environ.get("WATCH_APP_BUDGET_REQUESTS", "100000"))
+WATCH_APP_BUDGET_SECONDS = float(os.environ.get("WATCH_APP_BUDGET_SECONDS", "10"))
+# A request over budget waits this long at most (within the task's Graph deadline); past it the
+# sweep is deferred (retried when the budget has room), never sent over the limit.
+WATCH_BUDGET_MAX_WAIT_SECONDS = float(os.environ.get("WATCH_BUDGET_MAX_WAIT_SECONDS", "5"))
+# Deliveries no worker tried this long after they were made are queued again (beat).
+WATCH_NOTIFY_REQUEUE_SECONDS = int(os.environ.get("WATCH_NOTIFY_REQUEUE_SECONDS", "300"))
 # The built-in schedules; beat writes them into the database (django-celery-beat) when it
 # starts, where further schedules live and can be changed at run time.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -349,9 +374,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "watch.audit_checkpoint",
         "schedule": float(WATCH_AUDIT_CHECKPOINT_SECONDS),
     },
+    "watch sweeps": {
+        "task": "watch.dispatch_sweeps",
+        "schedule": float(WATCH_SWEEP_DISPATCH_SECONDS),
+    },
+    "watch history prune": {
+        "task": "watch.prune_history",
+        "schedule": float(WATCH_HISTORY_PRUNE_SECONDS),
+    },
     "watch credential check": {
         "task": "watch.check_credentials",
         "schedule": float(WATCH_CREDENTIAL_CHECK_SECONDS),
+    },
+    "watch deliveries requeue": {
+        "task": "watch.deliver_pending",
+        "schedule": float(WATCH_NOTIFY_REQUEUE_SECONDS),
     },
 }
 # Fernet keys (comma-separated; the first encrypts, all decrypt) for the watch's stored
@@ -372,6 +409,31 @@ HEALTHZ_BROKER_CHECK_SECONDS = float(os.environ.get("HEALTHZ_BROKER_CHECK_SECOND
 WATCH_PAGE_REFRESH_SECONDS = int(os.environ.get("WATCH_PAGE_REFRESH_SECONDS", "10"))
 # How many runs of each task the watch page keeps.
 WATCH_RUNS_KEPT = int(os.environ.get("WATCH_RUNS_KEPT", "50"))
+# Alerts: how many consecutive bad observations open an incident (a rule may override it).
+WATCH_ALERT_CONSECUTIVE = int(os.environ.get("WATCH_ALERT_CONSECUTIVE", "2"))
+# How long the alerts remember a counted sweep key (a redone sweep within it counts once).
+WATCH_ALERT_SWEEPS_KEPT_DAYS = int(os.environ.get("WATCH_ALERT_SWEEPS_KEPT_DAYS", "3"))
+# The dashboard's public address, for links in notifications (e.g. https://dash.example.com).
+WATCH_PUBLIC_URL = os.environ.get("WATCH_PUBLIC_URL", "")
+# Notifications (watch/notifications/): how long one send may take, and how often a failed send is
+# tried again (exponential backoff from 1 s, capped at WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS).
+WATCH_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("WATCH_NOTIFY_TIMEOUT_SECONDS", "10"))
+WATCH_NOTIFY_MAX_RETRIES = int(os.environ.get("WATCH_NOTIFY_MAX_RETRIES", "8"))
+WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS = int(
+    os.environ.get("WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS", "600")
+)
+# Webhook URLs must be https (http only for localhost); this allows plain http anywhere.
+WATCH_ALLOW_HTTP_WEBHOOKS = env_bool("WATCH_ALLOW_HTTP_WEBHOOKS")
+# E-mail channels send through Django's mail settings (an SMTP server).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "connector-dashboard@localhost")
 
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

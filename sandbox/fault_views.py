@@ -1,8 +1,9 @@
 """The sandbox-only control endpoint for fault rules: GET, POST and DELETE /_sandbox/faults.
 
-Every call needs `Authorization: Bearer <fault token>`: the `SANDBOX_FAULTS_TOKEN` setting, or
-else a token this process makes up at start (`sandbox_serve` prints it). No CSRF: a bearer
-token, never a cookie, authorizes these calls.
+Every call (here and on the scenario controls, sandbox.scenario_views) needs
+`Authorization: Bearer <fault token>`: the `SANDBOX_FAULTS_TOKEN` setting, or else a token this
+process makes up at start (`sandbox_serve` prints it). No CSRF: a bearer token, never a cookie,
+authorizes these calls.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from sandbox import faults
 
 _PROCESS_TOKEN = secrets.token_urlsafe(32)
+View = Callable[..., HttpResponse]
 
 
 def faults_token() -> str:
@@ -29,11 +31,13 @@ def faults_token() -> str:
     return getattr(settings, "SANDBOX_FAULTS_TOKEN", "") or _PROCESS_TOKEN
 
 
-def _bad_request(message: str) -> HttpResponse:
-    return faults.graph_error(400, "BadRequest", message)
+def bad_request(message: str, *, target: str = "") -> HttpResponse:
+    return faults.graph_error(400, "BadRequest", message, target=target)
 
 
 def _token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The one guard of the sandbox's control endpoints (faults and scenarios)."""
+
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -53,11 +57,18 @@ def _token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapped
 
 
-@login_not_required
-@csrf_exempt
-@never_cache
-@require_http_methods(["GET", "POST", "DELETE"])
-@_token_required
+def control_endpoint(*methods: str) -> Callable[[View], View]:
+    """What every sandbox control endpoint wears (faults and scenarios): no sign-in, no CSRF
+    and never cached, these methods only, the fault token required."""
+
+    def decorate(view: View) -> View:
+        guarded = require_http_methods(list(methods))(_token_required(view))
+        return login_not_required(csrf_exempt(never_cache(guarded)))
+
+    return decorate
+
+
+@control_endpoint("GET", "POST", "DELETE")
 def fault_rules(request: HttpRequest) -> HttpResponse:
     """GET lists the rules (with hits); POST adds one rule or a list; DELETE removes all."""
     if request.method == "GET":
@@ -68,17 +79,13 @@ def fault_rules(request: HttpRequest) -> HttpResponse:
     try:
         installed = faults.install(*faults.parse_rules(request.body.decode("utf-8")))
     except (faults.InvalidRule, UnicodeDecodeError) as exc:
-        return _bad_request(str(exc))
+        return bad_request(str(exc))
     installed_ids = {rule.id for rule in installed}
     value = [rule for rule in faults.rules() if rule["id"] in installed_ids]
     return JsonResponse({"value": value}, status=201)
 
 
-@login_not_required
-@csrf_exempt
-@never_cache
-@require_http_methods(["GET", "DELETE"])
-@_token_required
+@control_endpoint("GET", "DELETE")
 def fault_rule(request: HttpRequest, rule_id: int) -> HttpResponse:
     """One rule: GET shows it, DELETE removes it."""
     rule = next((item for item in faults.rules() if item["id"] == rule_id), None)

@@ -352,8 +352,9 @@ def graph_error(
     *,
     retry_after: int | None = None,
     client_request_id: str = "",
+    target: str = "",
 ) -> HttpResponse:
-    """A response shaped like Graph's errors (GRAPH.md §4)."""
+    """A response shaped like Graph's errors (GRAPH.md §4); `target` names the field at fault."""
     request_id = str(uuid.uuid4())
     body = {
         "error": {
@@ -366,6 +367,8 @@ def graph_error(
             },
         }
     }
+    if target:
+        body["error"]["target"] = target
     response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
     _graph_headers(response, request_id, client_request_id)
     if retry_after is not None:

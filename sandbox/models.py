@@ -200,6 +200,9 @@ class RequestLog(models.Model):
     client_request_id = models.CharField(max_length=255, blank=True)
     # The outer $batch request's request-id for an inner request; empty for top-level ones.
     batch_request_id = models.CharField(max_length=36, blank=True)
+    # The tenant its token was issued for (blank when no token got it that far): Graph's limits
+    # are per tenant, so this is what a throttling budget is checked against.
+    tenant_id = models.CharField(max_length=36, blank=True)
     time = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -292,3 +295,48 @@ class DelegatedAdminRelationship(models.Model):
     @property
     def last_modified_date_time(self) -> datetime:
         return self.activated_date_time or self.created_date_time
+
+
+class ScenarioKind(models.TextChoices):
+    """What a sandbox scenario does to its object (`sandbox_scenario`, `/_sandbox/scenarios`)."""
+
+    EXCHANGE_STOPS_SYNCING = "exchange-stops-syncing", "An Exchange connector stops syncing"
+    APP_PROXY_INACTIVE = "app-proxy-inactive", "An App Proxy connector goes inactive"
+    GROUP_DOWN = "group-down", "A connector group loses all its active connectors"
+
+
+class ScenarioState(models.TextChoices):
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    RECOVERED = "recovered"
+
+
+class Scenario(models.Model):
+    """An outage of one object at a given time, and its recovery, kept across processes.
+
+    Applied lazily, like a requested sync: the first Graph request into the tenant after `at`
+    (or after `recover_at`) applies it, so no clock process is needed. `prior` keeps what the
+    outage changed, and recovery puts it back.
+    """
+
+    tenant_id = models.CharField(max_length=36)
+    kind = models.CharField(max_length=32, choices=ScenarioKind.choices)
+    object_id = models.CharField(max_length=36)
+    # Exchange only: the connector also reports `disconnected` while it is down.
+    disconnected = models.BooleanField(default=False)
+    at = models.DateTimeField()
+    recover_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=16, choices=ScenarioState.choices, default=ScenarioState.SCHEDULED
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    prior = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["tenant_id", "state"], name="scenario_tenant_state")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.object_id} ({self.state})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from sandbox import admin_consent, device_code, fault_views, idp
+from sandbox import admin_consent, device_code, fault_views, idp, scenario_views
 from sandbox.graph import views as graph_views
 
 app_name = "sandbox"
@@ -31,4 +31,11 @@ urlpatterns = [
     path("<str:tenant>/oauth2/deviceauth", device_code.device_page, name="deviceauth"),
     path("_sandbox/faults", fault_views.fault_rules, name="fault-rules"),
     path("_sandbox/faults/<int:rule_id>", fault_views.fault_rule, name="fault-rule"),
+    path("_sandbox/scenarios", scenario_views.scenario_list, name="scenarios"),
+    path("_sandbox/scenarios/<int:scenario_id>", scenario_views.scenario_detail, name="scenario"),
+    path(
+        "_sandbox/scenarios/<int:scenario_id>/recover",
+        scenario_views.scenario_recover,
+        name="scenario-recover",
+    ),
 ]

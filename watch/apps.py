@@ -1,4 +1,4 @@
-"""The watch app: Celery tasks, the watch's credentials, heartbeats and task runs."""
+"""The watch app: Celery tasks, the watch's credentials, heartbeats, task runs and notifications."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ class WatchConfig(AppConfig):
     def ready(self) -> None:
         from celery import current_app
 
-        from watch import checks, signals  # noqa: F401  (registers checks and signal handlers)
+        from watch import checks, history, signals  # noqa: F401  (registers checks and handlers)
+        from watch.notifications import dispatch
+        from watch.observations import incident_event, sweep_observed
         from watch.worker_steps import Heartbeat
 
+        sweep_observed.connect(history.record, dispatch_uid="watch.history")
+
         current_app.steps["worker"].add(Heartbeat)
+        incident_event.connect(dispatch.on_incident_event, dispatch_uid="watch.notifications")

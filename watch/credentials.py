@@ -11,7 +11,6 @@ identity provider refuses (revoked, expired, interaction required) marks the cre
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,9 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import Action, Outcome, Phase, TargetType
-from audit.services import Actor, Target, audit_record
-from graph.client import GraphClient
+from audit.models import Action, TargetType
+from audit.services import Actor, Target, audit_local_change
+from graph.client import GraphClient, RequestMeter
 from graph.errors import GraphAuthError, GraphUnavailable
 from kernel import identity
 from kernel.errors import Refusal
@@ -49,16 +48,7 @@ def _target(credential: WatchCredential) -> Target:
 
 
 def _record(actor: Actor, action: str, credential: WatchCredential, **values: object) -> None:
-    """One local change (no Graph call): a single outcome row."""
-    audit_record(
-        actor=actor,
-        action=action,
-        target=_target(credential),
-        phase=Phase.OUTCOME,
-        correlation_id=uuid.uuid4(),
-        outcome=Outcome.SUCCEEDED,
-        after=values,
-    )
+    audit_local_change(actor=actor, action=action, target=_target(credential), after=values)
 
 
 def enable(*, actor: Actor, delegation: identity.Delegation) -> WatchCredential:
@@ -255,10 +245,17 @@ class WatchTokenProvider:
 
 
 def graph_for_watch(
-    *, via: str, tenant: str | None = None, scopes: Sequence[str] | None = None
+    *,
+    via: str,
+    tenant: str | None = None,
+    scopes: Sequence[str] | None = None,
+    meter: RequestMeter | None = None,
 ) -> GraphClient:
     """The one way a watch task gets Graph: as the admin who turned the watch on, in the home
-    tenant or (`tenant`, a GDAP customer) that tenant's authority."""
+    tenant or (`tenant`, a GDAP customer) that tenant's authority; `meter` counts its requests
+    against a throttling budget (`watch.budget`)."""
     return GraphClient(
-        WatchTokenProvider(via=via, tenant=tenant), scopes=scopes or settings.WATCH_GRAPH_SCOPES
+        WatchTokenProvider(via=via, tenant=tenant),
+        scopes=scopes or settings.WATCH_GRAPH_SCOPES,
+        meter=meter,
     )

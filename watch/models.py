@@ -1,10 +1,17 @@
-"""The watch's rows: its delegated credentials, each task run, each worker's heartbeat."""
+"""The watch's rows: its delegated credentials, each task run, each worker's heartbeat, the
+tenants it sweeps and each sweep, each watched object's state history, the alert rules'
+overrides, incidents and the sweeps they counted, notification channels and deliveries."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from watch.observations import ObjectKind
 
 
 class CredentialStatus(models.TextChoices):
@@ -88,3 +95,320 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+class Severity(models.TextChoices):
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class AlertRuleSetting(models.Model):
+    """An override of one alert rule's defaults (`watch.alert_rules`), for every tenant
+    (`tenant_id` blank) or one. A field left empty (None, "") keeps the wider setting."""
+
+    rule = models.CharField(max_length=40)
+    tenant_id = models.CharField(max_length=64, blank=True)
+    enabled = models.BooleanField(null=True, blank=True)
+    consecutive = models.PositiveSmallIntegerField(null=True, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, blank=True)
+    updated_at = models.DateTimeField()
+    updated_by = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["rule", "tenant_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "tenant_id"], name="alert_rule_setting_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} for {self.tenant_id or 'every tenant'}"
+
+
+class IncidentState(models.TextChoices):
+    # Bad observations counted, fewer than the rule's consecutive count: not shown, no notice.
+    PENDING = "pending", "Pending"
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+ACTIVE_STATES = (IncidentState.PENDING, IncidentState.OPEN)
+
+
+class Incident(models.Model):
+    """One rule failing for one object while it lasts: (rule, tenant, kind, object) is the dedup
+    key, and at most one incident per key is pending or open (a partial unique constraint, so
+    two workers cannot open it twice). `timeline` is a compact list of small entries
+    (`watch.incidents.TimelineEntry`); repeated sightings coalesce into one entry."""
+
+    rule = models.CharField(max_length=40, db_index=True)
+    tenant_id = models.CharField(max_length=64, db_index=True)
+    tenant_name = models.CharField(max_length=255, blank=True)
+    object_kind = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=255)
+    object_name = models.CharField(max_length=255, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    state = models.CharField(max_length=16, choices=IncidentState.choices)
+    summary = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    seen = models.PositiveIntegerField(default=0)  # consecutive bad observations
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_sweep_key = models.CharField(max_length=200, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=255, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snoozed_by = models.CharField(max_length=255, blank=True)
+    timeline = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "tenant_id", "object_kind", "object_id"],
+                condition=models.Q(state__in=["pending", "open"]),
+                name="incident_active_once",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant_id", "state"], name="incident_tenant_state")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.object_name or self.object_id} ({self.state})"
+
+    @property
+    def snoozed(self) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > timezone.now()
+
+    @property
+    def timeline_entries(self) -> list[dict[str, Any]]:
+        """The timeline with its times as datetimes (stored as ISO text), for the page."""
+        times = ("at", "until")
+        return [
+            {**entry, **{k: parse_datetime(entry[k]) for k in times if k in entry}}
+            for entry in self.timeline
+        ]
+
+    @property
+    def kind_label(self) -> str:
+        return ObjectKind(self.object_kind).label if self.object_kind in ObjectKind.values else ""
+
+
+class AlertSweep(models.Model):
+    """A sweep the alerts have counted: the unique (tenant, sweep key) makes a redelivered sweep
+    (a worker died, another redid it) count once, however many workers receive it."""
+
+    tenant_id = models.CharField(max_length=64)
+    sweep_key = models.CharField(max_length=200)
+    evaluated_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "sweep_key"], name="alert_sweep_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.sweep_key}"
+
+
+class WatchedTenant(models.Model):
+    """How the watch sweeps one managed tenant, when not as by default (every ready tenant,
+    every WATCH_SWEEP_INTERVAL_SECONDS). `enabled` False leaves a tenant out; True keeps one in
+    even when it is not ready (a tenant that becomes unreachable while watched stays watched,
+    so its "unreachable" keeps being observed and its recovery seen)."""
+
+    tenant = models.OneToOneField(
+        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="watch_setting"
+    )
+    enabled = models.BooleanField(default=True)
+    interval_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"watch setting of {self.tenant}"
+
+
+class SweepStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    DEFERRED = "deferred", "Deferred (throttling budget)"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SweepTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    RUN_NOW = "run_now", "Run now"
+
+
+class Sweep(models.Model):
+    """One tenant's sweep in one interval slot, unique on `sweep_key`: the dispatcher creates it
+    when it sends the task (so a second dispatch of the slot sends nothing), the task marks it
+    done; a delivery that finds it done does nothing, one that finds it unfinished (a worker
+    died mid-sweep) does it again under the same key."""
+
+    tenant = models.ForeignKey(
+        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="sweeps"
+    )
+    sweep_key = models.CharField(max_length=160, unique=True)
+    trigger = models.CharField(max_length=16, choices=SweepTrigger.choices)
+    due_at = models.DateTimeField(db_index=True)  # its slot's start (when sent, run now)
+    status = models.CharField(max_length=16, choices=SweepStatus.choices)
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    graph_calls = models.PositiveIntegerField(default=0)  # HTTP requests (a $batch POST is one)
+    graph_requests = models.PositiveIntegerField(default=0)  # counted against the limits
+    observations = models.PositiveIntegerField(default=0)
+    reachable = models.BooleanField(null=True)
+    complete = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-due_at"], name="watch_sweep_tenant_due")]
+
+    def __str__(self) -> str:
+        return f"sweep {self.sweep_key} {self.status}"
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """How late it started against its slot."""
+        if self.started_at is None:
+            return None
+        return max(0.0, (self.started_at - self.due_at).total_seconds())
+
+
+class ObjectState(models.Model):
+    """An object's state as the sweeps last saw it: the head of its history. A row per object,
+    updated each sweep; a `StateChange` only when its state changes."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    name = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=32)
+    since = models.DateTimeField()  # when it entered `state`
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_sweep_key = models.CharField(max_length=160, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["tenant_id", "kind", "name", "object_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "kind", "object_id"], name="watch_objectstate_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name or self.object_id}: {self.state}"
+
+
+class StateChange(models.Model):
+    """An object entered `state` at `at` (from `previous`; blank when first seen)."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    previous = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=32)
+    at = models.DateTimeField(db_index=True)
+    sweep_key = models.CharField(max_length=160, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["tenant_id", "kind", "object_id", "at"], name="watch_change_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}: {self.previous or '—'} → {self.state} at {self.at}"
+
+
+class ChannelKind(models.TextChoices):
+    TEAMS = "teams", "Microsoft Teams"
+    SLACK = "slack", "Slack"
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Signed JSON webhook"
+
+
+class NotificationChannel(models.Model):
+    """Where incident notices go: one tenant's (`tenant` set) or every tenant's (`tenant` null).
+
+    `url` (Teams, Slack, webhook: whoever knows a Teams or Slack webhook URL can post to it) and
+    `signing_secret` (webhook) are Fernet tokens under WATCH_ENCRYPTION_KEYS (`watch.crypto`):
+    never plaintext at rest, never shown back. `recipients` (e-mail) is not a secret.
+    """
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    tenant = models.ForeignKey(
+        "tenants.ManagedTenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notification_channels",
+    )
+    enabled = models.BooleanField(default=True)
+    url = models.TextField(blank=True)
+    signing_secret = models.TextField(blank=True)
+    recipients = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=255)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [value for value in self.recipients.split() if value]
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One notice to one channel, and how sending it went (each attempt counted).
+
+    One row per channel, incident and event (the constraint): an incident event announced twice
+    is delivered once. Test notices have no incident, so each is a row of its own.
+    """
+
+    channel = models.ForeignKey(
+        NotificationChannel, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    incident_id = models.BigIntegerField(null=True, blank=True)
+    event = models.CharField(max_length=16)
+    notice = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "incident_id", "event"], name="watch_delivery_once_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.channel} ({self.status})"

@@ -1,5 +1,5 @@
-"""The time each watch task is sent, carried in its message so its run can tell how long it
-waited (the lag)."""
+"""The watch's signal handlers: the time each watch task is sent, carried in its message so its
+run can tell how long it waited (the lag); each sweep counted against the incidents."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import time
 from typing import Any
 
 from celery.signals import before_task_publish
+from django.dispatch import receiver
 
+from watch import incidents
+from watch.observations import SweepResult, sweep_observed
 from watch.runs import SENT_AT_HEADER
 
 
@@ -17,3 +20,9 @@ def stamp_sent_at(
 ) -> None:
     if headers is not None and str(sender or "").startswith("watch."):
         headers.setdefault(SENT_AT_HEADER, time.time())
+
+
+@receiver(sweep_observed, dispatch_uid="watch.incidents")
+def count_sweep(sender: object, result: SweepResult, **kwargs: Any) -> None:
+    """Rules judge what the sweep saw; incidents open and resolve (`watch.incidents`)."""
+    incidents.evaluate(result)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
-from watch import credentials, heartbeats
-from watch.runs import RecordedTask, schedule_name
+from watch import credentials, heartbeats, history, sweeps
+from watch.budget import BudgetExceeded
+from watch.models import SweepTrigger
+from watch.notifications import deliveries
+from watch.runs import RecordedTask, schedule_name, worker_name
 
 
 @shared_task(name="watch.heartbeat", base=RecordedTask, bind=True)
@@ -47,3 +53,69 @@ def audit_checkpoint(self: RecordedTask) -> dict[str, Any]:
     if not AuditEntry.objects.exists():
         return {"skipped": "The audit log is empty: nothing to checkpoint yet."}
     return json.loads(emit_checkpoint().to_json())
+
+
+@shared_task(name="watch.dispatch_sweeps", base=RecordedTask, bind=True)
+def dispatch_sweeps(self: RecordedTask) -> dict[str, Any]:
+    """Send the sweeps due before the next dispatch, each with a countdown to its slot (beat
+    runs this every WATCH_SWEEP_DISPATCH_SECONDS; `watch.sweeps`)."""
+    return sweeps.dispatch(now=timezone.now(), send=sweep_tenant.apply_async)
+
+
+@shared_task(name="watch.sweep_tenant", base=RecordedTask, bind=True, max_retries=None)
+def sweep_tenant(
+    self: RecordedTask, tenant_id: str, sweep_key: str = "", due: str = ""
+) -> dict[str, Any]:
+    """One tenant's sweep. Without a key (run now) its slot is its own task: a redelivery of
+    it carries the same task id, so the same key. Deferred (retried when the throttling budget
+    has room) rather than sent over it; retried later when another worker holds it."""
+    task_id = self.request.id or ""
+    try:
+        return sweeps.sweep(
+            tenant_id=tenant_id,
+            sweep_key=sweep_key or sweeps.run_now_key(tenant_id, task_id),
+            due=datetime.fromisoformat(due) if due else timezone.now(),
+            trigger=SweepTrigger.SCHEDULE if sweep_key else SweepTrigger.RUN_NOW,
+            task_id=task_id,
+            worker=worker_name(self.request),
+        )
+    except (BudgetExceeded, sweeps.SweepBusy) as exc:
+        raise self.retry(
+            args=[tenant_id],
+            kwargs={"sweep_key": sweep_key or sweeps.run_now_key(tenant_id, task_id), "due": due},
+            countdown=exc.retry_after,
+            exc=exc,
+        ) from exc
+
+
+@shared_task(
+    name="watch.deliver",
+    base=RecordedTask,
+    bind=True,
+    autoretry_for=(deliveries.DeliveryRetry,),
+    retry_backoff=True,
+    retry_backoff_max=settings.WATCH_NOTIFY_RETRY_BACKOFF_MAX_SECONDS,
+    max_retries=settings.WATCH_NOTIFY_MAX_RETRIES,
+)
+def deliver(self: RecordedTask, delivery_id: int) -> dict[str, Any]:
+    """Send one notification (a Delivery row), each attempt recorded on the row; a failure that
+    may pass (no answer, 429, 5xx) is tried again with exponential backoff, up to
+    WATCH_NOTIFY_MAX_RETRIES times. Safe to deliver twice: a sent row is not sent again."""
+    final = self.request.retries >= self.max_retries
+    return deliveries.deliver(delivery_id, final=final)
+
+
+@shared_task(name="watch.deliver_pending", base=RecordedTask, bind=True)
+def deliver_pending(self: RecordedTask) -> dict[str, Any]:
+    """Queue again the deliveries never tried (the broker was down when they were made)."""
+    queued = deliveries.never_tried(older_than_seconds=settings.WATCH_NOTIFY_REQUEUE_SECONDS)
+    for delivery_id in queued:
+        deliver.delay(delivery_id)
+    return {"queued": queued}
+
+
+@shared_task(name="watch.prune_history", base=RecordedTask, bind=True)
+def prune_history(self: RecordedTask) -> dict[str, Any]:
+    """Forget object history past WATCH_HISTORY_RETENTION_DAYS and sweeps past
+    WATCH_SWEEPS_KEPT_HOURS (beat, every WATCH_HISTORY_PRUNE_SECONDS); repeating it is harmless."""
+    return history.prune()

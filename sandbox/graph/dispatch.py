@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpResponse
 
-from sandbox import faults
+from sandbox import faults, scenarios
 from sandbox.graph import auth, batch
 from sandbox.graph.context import GraphRequest
 from sandbox.graph.dialects import Dialect, dialect_for
@@ -54,8 +54,11 @@ def _serve(req: GraphRequest) -> HttpResponse:
         dialect = dialect_for(req.path)
         auth.require_any(req.claims, endpoint.permissions, dialect)
         # Graph answers for the tenant the token was issued for, with the roles held there.
-        with tenant_scope(str(req.claims["tid"])):
+        tenant_id = str(req.claims["tid"])
+        with tenant_scope(tenant_id):
             auth.require_tenant_role(req, dialect)
+            # A scenario whose time has come changes what this request sees (sandbox.scenarios).
+            scenarios.apply_due(tenant_id=tenant_id)
             if not endpoint.atomic:
                 return endpoint.handler(req, **arguments)
             with transaction.atomic():
@@ -120,4 +123,5 @@ def _log(req: GraphRequest, response: HttpResponse) -> None:
         request_id=response.get("request-id", req.request_id)[:36],
         client_request_id=req.client_request_id[:255],
         batch_request_id=req.batch_request_id,
+        tenant_id=str((req.claims or {}).get("tid", ""))[:36],
     )

@@ -13,7 +13,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from graph.outbound import outbound_session
+from graph.outbound import build_outbound_session, outbound_session
 from sandbox import faults
 from sandbox.models import ExchangeConnector
 from sandbox.tenant import exchange_connector_create
@@ -285,7 +285,8 @@ def test_the_login_host_is_never_faulted() -> None:
 
 class TestControlEndpoint:
     def test_post_get_delete(self) -> None:
-        session = outbound_session()
+        # A session of its own: the token must not ride along on every later test's requests.
+        session = build_outbound_session()
         session.headers.update(AUTH)
         created = session.post(
             CONTROL,

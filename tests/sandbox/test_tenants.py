@@ -210,3 +210,29 @@ def test_seed_builds_customer_estates(db: None, capsys: Any) -> None:
             assert ExchangeConnector.objects.count() == 3
     assert ExchangeConnector.everywhere.count() == 3 * 6
     assert "Customer tenant Customer 005" in capsys.readouterr().out
+
+
+def test_the_request_log_names_each_request_s_tenant(partner: None) -> None:
+    """Graph's limits are per tenant: the log says whose budget each request came from."""
+    from sandbox.models import RequestLog
+
+    token = customer_token(sign_in(Client(), ADMIN), FABRIKAM)["access_token"]
+    caller = Caller(token)
+    caller.get("deviceManagement/exchangeConnectors")
+    caller.post(
+        "$batch",
+        json={
+            "requests": [
+                {"id": "1", "method": "GET", "url": "/deviceManagement/exchangeConnectors"}
+            ]
+        },
+    )
+    Caller(None).get("deviceManagement/exchangeConnectors")  # no token: no tenant
+
+    logged = list(RequestLog.objects.values_list("path", "batch_request_id", "tenant_id"))
+    assert [(path, tenant) for path, _, tenant in logged] == [
+        ("/beta/deviceManagement/exchangeConnectors", FABRIKAM),
+        ("/beta/deviceManagement/exchangeConnectors", FABRIKAM),  # inside the batch
+        ("/beta/$batch", FABRIKAM),
+        ("/beta/deviceManagement/exchangeConnectors", ""),
+    ]

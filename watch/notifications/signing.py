@@ -1,0 +1,36 @@
+"""The signed webhook's signature (as GitHub and Stripe sign theirs):
+
+    X-Dashboard-Timestamp: <unix seconds>
+    X-Dashboard-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
+
+A receiver recomputes the HMAC over the raw body, compares in constant time, and refuses a
+timestamp older than a few minutes (a replayed request). The README has a receiver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+TIMESTAMP_HEADER = "X-Dashboard-Timestamp"
+SIGNATURE_HEADER = "X-Dashboard-Signature"
+DELIVERY_HEADER = "X-Dashboard-Delivery"
+VERSION = "v1"
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    signed = f"{timestamp}.".encode() + body
+    return f"{VERSION}=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: str, timestamp: str, body: bytes, presented: str, *, now: int, tolerance: int = 300
+) -> bool:
+    """What a receiver does (the tests' receiver uses it; the README shows it standalone)."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - sent) > tolerance:
+        return False
+    return hmac.compare_digest(signature(secret, sent, body), presented)
