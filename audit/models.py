@@ -40,6 +40,7 @@ class TargetType(models.TextChoices):
     APP_PROXY_CONNECTOR = "appProxyConnector", "App Proxy connector"
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
+    DRIFT_BASELINE = "driftBaseline", "Drift baseline"
 
 
 class Action(models.TextChoices):
@@ -57,6 +58,9 @@ class Action(models.TextChoices):
     WATCH_CREDENTIAL_ENABLE = "watchCredential.enable", "Turn the watch on"
     WATCH_CREDENTIAL_REVOKE = "watchCredential.revoke", "Revoke the watch's credentials"
     WATCH_CREDENTIAL_LOST = "watchCredential.needsSignIn", "Watch credentials need sign-in"
+    DRIFT_BASELINE_RECORD = "driftBaseline.record", "Record the drift baseline"
+    # On the object whose drift was accepted, so its history shows it.
+    DRIFT_ACCEPT = "drift.accept", "Accept a drift into the baseline"
 
 
 def action_label(value: str) -> str:

@@ -25,6 +25,7 @@ class ObjectKind(models.TextChoices):
     TENANT = "tenant", "Tenant"
     CREDENTIAL = "credential", "Watch credentials"
     SCHEDULED_SYNC = "scheduled_sync", "Scheduled sync"
+    DRIFT = "drift", "Configuration drift"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Observation:
       tenant: reachable, unreachable
       credential: active, needs_sign_in
       scheduled_sync: landed, not_landed
+      drift: drifted, matches (watch.drift: an object against the tenant's recorded baseline)
     `details`: JSON-safe facts behind the state, e.g. {"status": "disconnected",
     "last_sync": "2026-12-03T10:00:00Z"} or {"active": 1, "members": ["id", ...],
     "region": "europe"}; drift compares them.

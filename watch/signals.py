@@ -8,6 +8,8 @@ from typing import Any
 
 from celery.signals import before_task_publish
 
+from watch.drift_receiver import on_sweep_observed
+from watch.observations import sweep_observed
 from watch.runs import SENT_AT_HEADER
 
 
@@ -17,3 +19,7 @@ def stamp_sent_at(
 ) -> None:
     if headers is not None and str(sender or "").startswith("watch."):
         headers.setdefault(SENT_AT_HEADER, time.time())
+
+
+# Drift: each sweep compared with the tenant's baseline (watch.drift_receiver).
+sweep_observed.connect(on_sweep_observed, dispatch_uid="watch.drift")
