@@ -5,6 +5,7 @@ settings, a group's region and member ids)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -16,6 +17,7 @@ from connectors.selectors import app_proxy_tenant_get, exchange_connector_list
 from graph.client import GraphClient
 from kernel.graph_clients import graph_client_for_session
 from tests.conftest import ADMIN
+from tests.sandbox import factories
 from watch.observations import ObjectKind, Observation, SweepResult
 
 TENANT = settings.ENTRA_TENANT_ID
@@ -89,3 +91,16 @@ def observed(client: Client, key: str, at: datetime | None = None) -> SweepResul
         observations=observations,
         read_kinds=KINDS,
     )
+
+
+def drift_estate() -> dict[str, Any]:
+    """Two groups (one the default), a connector in each, one Exchange connector."""
+    default = factories.connector_group(name="Default", is_default=True)
+    east = factories.connector_group(name="East", region="eur")
+    return {
+        "default": default,
+        "east": east,
+        "connector": factories.app_proxy_connector(machine_name="APPPROXY-A", group=default),
+        "other": factories.app_proxy_connector(machine_name="APPPROXY-B", group=east),
+        "exchange": factories.exchange_connector(server_name="EXCH01.contoso.local"),
+    }

@@ -17,12 +17,12 @@ from connectors import services
 from connectors.selectors import app_proxy_tenant_get
 from sandbox.models import AppProxyConnector, ConnectorGroup, ExchangeConnector
 from tests.conftest import ADMIN, consent_to
-from tests.sandbox import factories
 from tests.sandbox.graph_support import ALL_SCOPES, Caller
 from tests.watch.drift_support import (
     TENANT,
     admin_actor,
     app_proxy_graph,
+    drift_estate,
     exchange_graph,
     observed,
 )
@@ -150,15 +150,7 @@ def drift_sent() -> Iterator[list[SweepResult]]:
 
 @pytest.fixture
 def estate(db: None) -> dict[str, Any]:
-    default = factories.connector_group(name="Default", is_default=True)
-    east = factories.connector_group(name="East", region="eur")
-    return {
-        "default": default,
-        "east": east,
-        "connector": factories.app_proxy_connector(machine_name="APPPROXY-A", group=default),
-        "other": factories.app_proxy_connector(machine_name="APPPROXY-B", group=east),
-        "exchange": factories.exchange_connector(server_name="EXCH01.contoso.local"),
-    }
+    return drift_estate()
 
 
 @pytest.fixture

@@ -1,0 +1,33 @@
+"""Drift in templates: a changed field's name for people, and a value with its label."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+
+from watch.drift import FIELD_LABELS
+from watch.observations import ObjectKind
+
+register = template.Library()
+
+
+@register.filter
+def drift_field(name: str) -> str:
+    return FIELD_LABELS.get(name, name)
+
+
+@register.filter
+def drift_kind(kind: str) -> str:
+    return ObjectKind(kind).label if kind in ObjectKind.values else kind
+
+
+@register.simple_tag
+def drift_value(change: Mapping[str, Any], side: str) -> str:
+    """`before` or `after` as people read it: a group's name beside its id, "—" for empty."""
+    value = str(change.get(side) or "")
+    label = str(change.get(f"{side}_label") or "")
+    if label and value:
+        return f"{label} ({value})"
+    return value or "—"
