@@ -341,6 +341,27 @@ WATCH_HEARTBEAT_MISSED = 3
 WATCH_CREDENTIAL_CHECK_SECONDS = int(os.environ.get("WATCH_CREDENTIAL_CHECK_SECONDS", "21600"))
 # How often beat has the audit chain's head checkpointed (`audit_checkpoint`, see docs/audit.md).
 WATCH_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("WATCH_AUDIT_CHECKPOINT_SECONDS", "900"))
+# Sweeps (watch.sweeps): each watched tenant every WATCH_SWEEP_INTERVAL_SECONDS (a tenant may
+# override it on its WatchedTenant row), at an offset of its own within the interval; beat runs
+# the dispatcher every WATCH_SWEEP_DISPATCH_SECONDS, which sends the sweeps due in the next one.
+WATCH_SWEEP_INTERVAL_SECONDS = int(os.environ.get("WATCH_SWEEP_INTERVAL_SECONDS", "300"))
+WATCH_SWEEP_DISPATCH_SECONDS = int(os.environ.get("WATCH_SWEEP_DISPATCH_SECONDS", "60"))
+# How long the watch keeps each sweep's row (the watch page's last/next sweep and lag).
+WATCH_SWEEPS_KEPT_HOURS = int(os.environ.get("WATCH_SWEEPS_KEPT_HOURS", "48"))
+# Object history (watch.history): state changes are kept this long; beat prunes older ones
+# (and sweeps older than WATCH_SWEEPS_KEPT_HOURS) every WATCH_HISTORY_PRUNE_SECONDS.
+WATCH_HISTORY_RETENTION_DAYS = int(os.environ.get("WATCH_HISTORY_RETENTION_DAYS", "90"))
+WATCH_HISTORY_PRUNE_SECONDS = int(os.environ.get("WATCH_HISTORY_PRUNE_SECONDS", "3600"))
+# Throttling budgets (watch.budget), shared by every worker through the cache (Redis): the
+# watch's requests per tenant (Intune allows 1,000 per 20 s per app per tenant; the rest is left
+# for people using the pages) and across all tenants (Graph: 130,000 per 10 s per app).
+WATCH_TENANT_BUDGET_REQUESTS = int(os.environ.get("WATCH_TENANT_BUDGET_REQUESTS", "500"))
+WATCH_TENANT_BUDGET_SECONDS = float(os.environ.get("WATCH_TENANT_BUDGET_SECONDS", "20"))
+WATCH_APP_BUDGET_REQUESTS = int(os.environ.get("WATCH_APP_BUDGET_REQUESTS", "100000"))
+WATCH_APP_BUDGET_SECONDS = float(os.environ.get("WATCH_APP_BUDGET_SECONDS", "10"))
+# A request over budget waits this long at most (within the task's Graph deadline); past it the
+# sweep is deferred (retried when the budget has room), never sent over the limit.
+WATCH_BUDGET_MAX_WAIT_SECONDS = float(os.environ.get("WATCH_BUDGET_MAX_WAIT_SECONDS", "5"))
 # The built-in schedules; beat writes them into the database (django-celery-beat) when it
 # starts, where further schedules live and can be changed at run time.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -348,6 +369,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "audit checkpoint": {
         "task": "watch.audit_checkpoint",
         "schedule": float(WATCH_AUDIT_CHECKPOINT_SECONDS),
+    },
+    "watch sweeps": {
+        "task": "watch.dispatch_sweeps",
+        "schedule": float(WATCH_SWEEP_DISPATCH_SECONDS),
+    },
+    "watch history prune": {
+        "task": "watch.prune_history",
+        "schedule": float(WATCH_HISTORY_PRUNE_SECONDS),
     },
     "watch credential check": {
         "task": "watch.check_credentials",

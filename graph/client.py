@@ -46,6 +46,21 @@ class TokenProvider(Protocol):
     def __call__(self, scopes: Sequence[str], *, force_refresh: bool = False) -> str: ...
 
 
+class RequestMeter(Protocol):
+    """Told before each HTTP request the client sends (each retry too) how many Graph requests
+    it carries against the throttling limits: 1, or each request inside a `$batch`. It may wait,
+    or raise to stop the request being sent (a background job's throttling budget)."""
+
+    def __call__(self, requests: int) -> None: ...
+
+
+def requests_carried(url: str, json: Any) -> int:
+    """Graph counts each request inside a `$batch` on its own against its limits."""
+    if urlsplit(url).path.endswith("/$batch") and isinstance(json, dict):
+        return len(json.get("requests") or []) or 1
+    return 1
+
+
 class GraphClient:
     """Calls Graph on behalf of one signed-in user, over the process-wide outbound session."""
 
@@ -58,6 +73,7 @@ class GraphClient:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        meter: RequestMeter | None = None,
     ) -> None:
         if session is None:
             from graph.outbound import outbound_session
@@ -69,6 +85,7 @@ class GraphClient:
         self.session = session
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
+        self.meter = meter
         self._origin = _origin(self.base_url)
         self._token: str | None = None
 
@@ -168,6 +185,8 @@ class GraphClient:
         while True:
             attempts += 1
             token = self._access_token(force_refresh=False)
+            if self.meter is not None:
+                self.meter(requests_carried(url, json))
             try:
                 raw = self.session.request(
                     method,

@@ -1,5 +1,9 @@
-"""One tenant's connector health in the fewest Graph calls: one `$batch` with the three lists,
-then one with every group's members (20 per POST), pages followed only when a list has more."""
+"""One tenant's connectors in the fewest Graph calls: one `$batch` with the three lists, then one
+with every group's members (20 per POST), pages followed only when a list has more.
+
+`read_tenant` gives each object's state (`TenantRead`); the health counts of a snapshot are
+derived from it (`TenantRead.health()`), so the all-tenants refresh and the watch's sweep share
+one read and cannot count differently."""
 
 from __future__ import annotations
 
@@ -17,6 +21,41 @@ from graph.errors import GraphPermissionError
 
 PAGE = 999
 STALE = (Health.WARNING, Health.NEVER_SYNCED)
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class ExchangeState:
+    id: str
+    name: str
+    status: str
+    last_sync: datetime | None
+    health: Health
+
+
+@dataclass(frozen=True)
+class ProxyConnectorState:
+    id: str
+    machine_name: str
+    status: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+
+@dataclass(frozen=True)
+class GroupState:
+    id: str
+    name: str
+    region: str
+    member_ids: tuple[str, ...]
+    active: int  # members whose status is active
+
+    @property
+    def at_risk(self) -> bool:
+        """As the App Proxy pages count it: one failure or update takes its applications down."""
+        return self.active < MIN_ACTIVE_PER_GROUP
 
 
 @dataclass(frozen=True)
@@ -33,25 +72,61 @@ class TenantHealth:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class TenantRead:
+    """Every connector and group of a tenant as one read saw them. App Proxy's lists are None
+    when it was not read (its permission missing, or Graph refused it): `error` says why."""
+
+    exchange: tuple[ExchangeState, ...]
+    app_proxy_connectors: tuple[ProxyConnectorState, ...] | None
+    groups: tuple[GroupState, ...] | None
+    error: str = ""
+
+    @property
+    def app_proxy_read(self) -> bool:
+        return self.app_proxy_connectors is not None and self.groups is not None
+
+    def health(self) -> TenantHealth:
+        """The snapshot's counts."""
+        healths = [item.health for item in self.exchange]
+        connectors, groups = self.app_proxy_connectors, self.groups
+        return TenantHealth(
+            exchange_total=len(healths),
+            exchange_healthy=sum(health == Health.HEALTHY for health in healths),
+            exchange_unhealthy=sum(health == Health.UNHEALTHY for health in healths),
+            exchange_stale=sum(health in STALE for health in healths),
+            app_proxy_connectors=None if connectors is None else len(connectors),
+            app_proxy_inactive=(
+                None if connectors is None else sum(not item.active for item in connectors)
+            ),
+            groups_total=None if groups is None else len(groups),
+            groups_at_risk=None if groups is None else sum(group.at_risk for group in groups),
+            error=self.error,
+        )
+
+
 def _last_sync(item: dict[str, Any]) -> datetime | None:
     value = item.get("lastSyncDateTime")
     return parse_graph_datetime(value) if value else None
 
 
+def _text(item: dict[str, Any], name: str) -> str:
+    return str(item.get(name) or "")
+
+
 NOT_CONSENTED = (
     "App Proxy not read: open the App Proxy pages once to consent to Directory.ReadWrite.All."
 )
+EXCHANGE_FIELDS = "id,serverName,connectorServerName,lastSyncDateTime,status"
 
 
-def tenant_health_read(
-    *, graph: GraphClient, now: datetime, app_proxy: bool = True
-) -> TenantHealth:
-    """The tenant's health; `app_proxy=False` reads Exchange only (its permission is missing)."""
+def read_tenant(*, graph: GraphClient, now: datetime, app_proxy: bool = True) -> TenantRead:
+    """The tenant's objects; `app_proxy=False` reads Exchange only (its permission is missing)."""
     requests = [
         BatchRequest(
             "exchange",
             "GET",
-            f"{paths.EXCHANGE_CONNECTORS}?$select=id,lastSyncDateTime,status&$top={PAGE}",
+            f"{paths.EXCHANGE_CONNECTORS}?$select={EXCHANGE_FIELDS}&$top={PAGE}",
         )
     ]
     if app_proxy:
@@ -60,51 +135,55 @@ def tenant_health_read(
             BatchRequest("groups", "GET", f"{paths.CONNECTOR_GROUPS}?$top={PAGE}"),
         ]
     lists = graph.batch(requests)
-    exchange = [
-        health_for(status=item.get("status", ""), last_sync=_last_sync(item), now=now)
+    exchange = tuple(
+        ExchangeState(
+            id=_text(item, "id"),
+            name=_text(item, "serverName") or _text(item, "connectorServerName"),
+            status=_text(item, "status"),
+            last_sync=_last_sync(item),
+            health=health_for(status=item.get("status", ""), last_sync=_last_sync(item), now=now),
+        )
         for item in collection_items(graph, lists["exchange"])
-    ]
-    exchange_counts = {
-        "exchange_total": len(exchange),
-        "exchange_healthy": sum(health == Health.HEALTHY for health in exchange),
-        "exchange_unhealthy": sum(health == Health.UNHEALTHY for health in exchange),
-        "exchange_stale": sum(
-            health in (Health.WARNING, Health.NEVER_SYNCED) for health in exchange
-        ),
-    }
+    )
     if not app_proxy:
-        return TenantHealth(**exchange_counts, **NO_APP_PROXY, error=NOT_CONSENTED)
+        return TenantRead(exchange, None, None, error=NOT_CONSENTED)
     try:
-        counts = _app_proxy_counts(graph, lists)
+        connectors, groups = _app_proxy(graph, lists)
     except GraphPermissionError as error:
         # A relationship may grant Intune Administrator only: Exchange stands on its own.
-        message = f"App Proxy not readable here: {error.message}"
-        return TenantHealth(**exchange_counts, **NO_APP_PROXY, error=message)
-    return TenantHealth(**exchange_counts, **counts)
+        return TenantRead(
+            exchange, None, None, error=f"App Proxy not readable here: {error.message}"
+        )
+    return TenantRead(exchange, connectors, groups)
 
 
-NO_APP_PROXY: dict[str, int | None] = dict.fromkeys(
-    ("app_proxy_connectors", "app_proxy_inactive", "groups_total", "groups_at_risk")
-)
-
-
-def _app_proxy_counts(graph: GraphClient, lists: dict[str, BatchResult]) -> dict[str, int]:
-    connectors = collection_items(graph, lists["connectors"])
+def _app_proxy(
+    graph: GraphClient, lists: dict[str, BatchResult]
+) -> tuple[tuple[ProxyConnectorState, ...], tuple[GroupState, ...]]:
+    connectors = tuple(
+        ProxyConnectorState(
+            id=_text(item, "id"),
+            machine_name=_text(item, "machineName"),
+            status=_text(item, "status"),
+        )
+        for item in collection_items(graph, lists["connectors"])
+    )
     groups = collection_items(graph, lists["groups"])
-    active = {item.get("id") for item in connectors if item.get("status") == "active"}
+    active = {connector.id for connector in connectors if connector.active}
     members = graph.batch(
         BatchRequest(f"m{index}", "GET", f"{paths.connector_group_members(group['id'])}?$select=id")
         for index, group in enumerate(groups)
     )
-    at_risk = 0
-    for index in range(len(groups)):
-        ids = {item.get("id") for item in collection_items(graph, members[f"m{index}"])}
-        # As the App Proxy pages count it: one failure or update takes its applications down.
-        if len(ids & active) < MIN_ACTIVE_PER_GROUP:
-            at_risk += 1
-    return {
-        "app_proxy_connectors": len(connectors),
-        "app_proxy_inactive": len(connectors) - len(active),
-        "groups_total": len(groups),
-        "groups_at_risk": at_risk,
-    }
+    states = []
+    for index, group in enumerate(groups):
+        ids = tuple(_text(item, "id") for item in collection_items(graph, members[f"m{index}"]))
+        states.append(
+            GroupState(
+                id=_text(group, "id"),
+                name=_text(group, "name"),
+                region=_text(group, "region"),
+                member_ids=ids,
+                active=len(set(ids) & active),
+            )
+        )
+    return connectors, tuple(states)

@@ -23,7 +23,7 @@ from graph.deadline import Deadline, current_deadline, graph_deadline
 from graph.errors import GraphAuthError, GraphError
 from kernel import identity
 from tenants.errors import TenantNotFound
-from tenants.health import TenantHealth, tenant_health_read
+from tenants.health import TenantRead, read_tenant
 from tenants.models import AccessState, ManagedTenant, TenantSnapshot, TenantSource
 from tenants.selectors import GRANTING
 
@@ -155,7 +155,7 @@ def tenant_access_check(*, tenant: ManagedTenant, graph: GraphClient) -> None:
 @dataclass(frozen=True)
 class RefreshOutcome:
     tenant_id: str
-    health: TenantHealth | None
+    read: TenantRead | None
     error: str = ""
     refused: identity.TenantRefused | None = None
 
@@ -163,7 +163,7 @@ class RefreshOutcome:
 def _read_one(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime) -> RefreshOutcome:
     """One tenant's health, failing on its own: a refusal or a Graph fault is its row's error."""
     try:
-        return RefreshOutcome(tenant_id, _health(tenant_id, graph_for_tenant, now))
+        return RefreshOutcome(tenant_id, tenant_read(tenant_id, graph_for_tenant, now))
     except identity.TenantRefused as exc:
         return RefreshOutcome(tenant_id, None, exc.detail or exc.reason, refused=exc)
     except (GraphError, identity.TokenUnavailable) as exc:
@@ -173,14 +173,16 @@ def _read_one(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime) -
         return RefreshOutcome(tenant_id, None, f"Unexpected error: {exc}")
 
 
-def _health(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime) -> TenantHealth:
+def tenant_read(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime) -> TenantRead:
+    """Every connector and group of one tenant (the refresh's and the watch's one read); raises
+    what Graph or the tenant's token endpoint raised."""
     scopes = [*settings.GRAPH_SCOPES, *settings.APP_PROXY_GRAPH_SCOPES]
     try:
-        return tenant_health_read(graph=graph_for_tenant(tenant_id, scopes), now=now)
+        return read_tenant(graph=graph_for_tenant(tenant_id, scopes), now=now)
     except GraphAuthError:
         # App Proxy's permission not consented yet (the home tenant's incremental consent).
         graph = graph_for_tenant(tenant_id, None)
-        return tenant_health_read(graph=graph, now=now, app_proxy=False)
+        return read_tenant(graph=graph, now=now, app_proxy=False)
 
 
 def _in_worker(
@@ -222,14 +224,16 @@ def tenants_refresh(
             outcomes = [future.result() for future in futures]
     by_id = {tenant.tenant_id: tenant for tenant in tenants}
     for outcome in outcomes:
-        _store(by_id[outcome.tenant_id], outcome, now)
+        tenant_snapshot_store(tenant=by_id[outcome.tenant_id], outcome=outcome, now=now)
     return outcomes
 
 
-def _store(tenant: ManagedTenant, outcome: RefreshOutcome, now: datetime) -> None:
-    if outcome.health is not None or outcome.refused is not None:
+def tenant_snapshot_store(*, tenant: ManagedTenant, outcome: RefreshOutcome, now: datetime) -> None:
+    """Keep what a read found as the tenant's snapshot (and its access state, when the tenant's
+    token endpoint answered): the all-tenants page and the watch's sweep store it alike."""
+    if outcome.read is not None or outcome.refused is not None:
         tenant_access_record(tenant=tenant, refused=outcome.refused, now=now)
-    values: dict = {"taken_at": now, "ok": outcome.health is not None, "error": outcome.error}
-    if outcome.health is not None:
-        values.update(vars(outcome.health))  # its `error`: a part it could not read
+    values: dict = {"taken_at": now, "ok": outcome.read is not None, "error": outcome.error}
+    if outcome.read is not None:
+        values.update(vars(outcome.read.health()))  # its `error`: a part it could not read
     TenantSnapshot.objects.update_or_create(tenant=tenant, defaults=values)

@@ -225,7 +225,7 @@ def tenant_health_refresh(request: HttpRequest) -> HttpResponse:
     tenants = list(selectors.managed_tenant_list())
     with graph_for_each_tenant(request) as graph_for_tenant:
         outcomes = services.tenants_refresh(tenants=tenants, graph_for_tenant=graph_for_tenant)
-    failed = sum(outcome.health is None for outcome in outcomes)
+    failed = sum(outcome.read is None for outcome in outcomes)
     text = f"Refreshed {len(outcomes) - failed} of {len(outcomes)} tenants."
     (messages.warning if failed else messages.success)(request, text)
     return redirect(

@@ -13,7 +13,10 @@ class WatchConfig(AppConfig):
     def ready(self) -> None:
         from celery import current_app
 
-        from watch import checks, signals  # noqa: F401  (registers checks and signal handlers)
+        from watch import checks, history, signals  # noqa: F401  (registers checks and handlers)
+        from watch.observations import sweep_observed
+
+        sweep_observed.connect(history.record, dispatch_uid="watch.history")
         from watch.worker_steps import Heartbeat
 
         current_app.steps["worker"].add(Heartbeat)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit.models import Action, Outcome, Phase, TargetType
 from audit.services import Actor, Target, audit_record
-from graph.client import GraphClient
+from graph.client import GraphClient, RequestMeter
 from graph.errors import GraphAuthError, GraphUnavailable
 from kernel import identity
 from kernel.errors import Refusal
@@ -255,10 +255,17 @@ class WatchTokenProvider:
 
 
 def graph_for_watch(
-    *, via: str, tenant: str | None = None, scopes: Sequence[str] | None = None
+    *,
+    via: str,
+    tenant: str | None = None,
+    scopes: Sequence[str] | None = None,
+    meter: RequestMeter | None = None,
 ) -> GraphClient:
     """The one way a watch task gets Graph: as the admin who turned the watch on, in the home
-    tenant or (`tenant`, a GDAP customer) that tenant's authority."""
+    tenant or (`tenant`, a GDAP customer) that tenant's authority; `meter` counts its requests
+    against a throttling budget (`watch.budget`)."""
     return GraphClient(
-        WatchTokenProvider(via=via, tenant=tenant), scopes=scopes or settings.WATCH_GRAPH_SCOPES
+        WatchTokenProvider(via=via, tenant=tenant),
+        scopes=scopes or settings.WATCH_GRAPH_SCOPES,
+        meter=meter,
     )

@@ -1,10 +1,13 @@
-"""The watch's rows: its delegated credentials, each task run, each worker's heartbeat."""
+"""The watch's rows: its delegated credentials, each task run, each worker's heartbeat, the
+tenants it sweeps and each sweep, and each watched object's state history."""
 
 from __future__ import annotations
 
 import json
 
 from django.db import models
+
+from watch.observations import ObjectKind
 
 
 class CredentialStatus(models.TextChoices):
@@ -88,6 +91,125 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+class WatchedTenant(models.Model):
+    """How the watch sweeps one managed tenant, when not as by default (every ready tenant,
+    every WATCH_SWEEP_INTERVAL_SECONDS). `enabled` False leaves a tenant out; True keeps one in
+    even when it is not ready (a tenant that becomes unreachable while watched stays watched,
+    so its "unreachable" keeps being observed and its recovery seen)."""
+
+    tenant = models.OneToOneField(
+        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="watch_setting"
+    )
+    enabled = models.BooleanField(default=True)
+    interval_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"watch setting of {self.tenant}"
+
+
+class SweepStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    DEFERRED = "deferred", "Deferred (throttling budget)"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SweepTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    RUN_NOW = "run_now", "Run now"
+
+
+class Sweep(models.Model):
+    """One tenant's sweep in one interval slot, unique on `sweep_key`: the dispatcher creates it
+    when it sends the task (so a second dispatch of the slot sends nothing), the task marks it
+    done; a delivery that finds it done does nothing, one that finds it unfinished (a worker
+    died mid-sweep) does it again under the same key."""
+
+    tenant = models.ForeignKey(
+        "tenants.ManagedTenant", on_delete=models.CASCADE, related_name="sweeps"
+    )
+    sweep_key = models.CharField(max_length=160, unique=True)
+    trigger = models.CharField(max_length=16, choices=SweepTrigger.choices)
+    due_at = models.DateTimeField()  # its slot's start (the time it was sent, run now)
+    status = models.CharField(max_length=16, choices=SweepStatus.choices)
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    graph_calls = models.PositiveIntegerField(default=0)  # HTTP requests (a $batch POST is one)
+    graph_requests = models.PositiveIntegerField(default=0)  # counted against the limits
+    observations = models.PositiveIntegerField(default=0)
+    reachable = models.BooleanField(null=True)
+    complete = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-due_at"], name="watch_sweep_tenant_due")]
+
+    def __str__(self) -> str:
+        return f"sweep {self.sweep_key} {self.status}"
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """How late it started against its slot."""
+        if self.started_at is None:
+            return None
+        return max(0.0, (self.started_at - self.due_at).total_seconds())
+
+
+class ObjectState(models.Model):
+    """An object's state as the sweeps last saw it: the head of its history. A row per object,
+    updated each sweep; a `StateChange` only when its state changes."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    name = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=32)
+    since = models.DateTimeField()  # when it entered `state`
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_sweep_key = models.CharField(max_length=160, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["tenant_id", "kind", "name", "object_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "kind", "object_id"], name="watch_objectstate_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name or self.object_id}: {self.state}"
+
+
+class StateChange(models.Model):
+    """An object entered `state` at `at` (from `previous`; blank when first seen)."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=ObjectKind.choices)
+    object_id = models.CharField(max_length=160)
+    previous = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=32)
+    at = models.DateTimeField(db_index=True)
+    sweep_key = models.CharField(max_length=160, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["tenant_id", "kind", "object_id", "at"], name="watch_change_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}: {self.previous or '—'} → {self.state} at {self.at}"
 
 
 class BaselineSource(models.TextChoices):

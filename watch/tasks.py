@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from django.utils import timezone
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
-from watch import credentials, heartbeats
-from watch.runs import RecordedTask, schedule_name
+from watch import credentials, heartbeats, history, sweeps
+from watch.budget import BudgetExceeded
+from watch.models import SweepTrigger
+from watch.runs import RecordedTask, schedule_name, worker_name
 
 
 @shared_task(name="watch.heartbeat", base=RecordedTask, bind=True)
@@ -47,3 +51,43 @@ def audit_checkpoint(self: RecordedTask) -> dict[str, Any]:
     if not AuditEntry.objects.exists():
         return {"skipped": "The audit log is empty: nothing to checkpoint yet."}
     return json.loads(emit_checkpoint().to_json())
+
+
+@shared_task(name="watch.dispatch_sweeps", base=RecordedTask, bind=True)
+def dispatch_sweeps(self: RecordedTask) -> dict[str, Any]:
+    """Send the sweeps due before the next dispatch, each with a countdown to its slot (beat
+    runs this every WATCH_SWEEP_DISPATCH_SECONDS; `watch.sweeps`)."""
+    return sweeps.dispatch(now=timezone.now(), send=sweep_tenant.apply_async)
+
+
+@shared_task(name="watch.sweep_tenant", base=RecordedTask, bind=True, max_retries=None)
+def sweep_tenant(
+    self: RecordedTask, tenant_id: str, sweep_key: str = "", due: str = ""
+) -> dict[str, Any]:
+    """One tenant's sweep. Without a key (run now) its slot is its own task: a redelivery of
+    it carries the same task id, so the same key. Deferred (retried when the throttling budget
+    has room) rather than sent over it."""
+    task_id = self.request.id or ""
+    try:
+        return sweeps.sweep(
+            tenant_id=tenant_id,
+            sweep_key=sweep_key or sweeps.run_now_key(tenant_id, task_id),
+            due=datetime.fromisoformat(due) if due else timezone.now(),
+            trigger=SweepTrigger.SCHEDULE if sweep_key else SweepTrigger.RUN_NOW,
+            task_id=task_id,
+            worker=worker_name(self.request),
+        )
+    except BudgetExceeded as exc:
+        raise self.retry(
+            args=[tenant_id],
+            kwargs={"sweep_key": sweep_key or sweeps.run_now_key(tenant_id, task_id), "due": due},
+            countdown=exc.retry_after,
+            exc=exc,
+        ) from exc
+
+
+@shared_task(name="watch.prune_history", base=RecordedTask, bind=True)
+def prune_history(self: RecordedTask) -> dict[str, Any]:
+    """Forget object history past WATCH_HISTORY_RETENTION_DAYS and sweeps past
+    WATCH_SWEEPS_KEPT_HOURS (beat, every WATCH_HISTORY_PRUNE_SECONDS); repeating it is harmless."""
+    return history.prune()

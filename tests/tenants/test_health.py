@@ -130,5 +130,5 @@ def test_the_workers_share_the_requests_graph_deadline(technician: Client) -> No
         )
     assert len(seen) == len(tenants) == 4
     assert all(abs(found.expires_at - deadline.expires_at) < 0.5 for found in seen)
-    assert all(outcome.health is None and "deadline" in outcome.error for outcome in outcomes)
+    assert all(outcome.read is None and "deadline" in outcome.error for outcome in outcomes)
     assert TenantSnapshot.objects.filter(ok=False).count() == 4

@@ -1,4 +1,5 @@
-"""`manage.py watch_run <task>`: run one of the watch's tasks now."""
+"""`manage.py watch_run <task>`: run one of the watch's tasks now; `watch_run sweep [--tenant X]`
+sweeps every watched tenant (or one) now."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from typing import Any
 from celery import Task
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from watch import tasks
+from tenants.models import ManagedTenant
+from tenants.selectors import managed_tenant_get
+from watch import sweeps, tasks
 from watch.models import RunStatus, TaskRun
 
 TASKS: dict[str, Task] = {
     "heartbeat": tasks.heartbeat,
     "check_credentials": tasks.check_credentials,
     "audit_checkpoint": tasks.audit_checkpoint,
+    "dispatch_sweeps": tasks.dispatch_sweeps,
+    "sweep": tasks.sweep_tenant,
+    "prune_history": tasks.prune_history,
 }
 
 
@@ -36,21 +42,47 @@ class Command(BaseCommand):
             metavar="SECONDS",
             help="wait up to SECONDS for a worker to finish it, and print its result",
         )
+        parser.add_argument(
+            "--tenant",
+            metavar="ID_OR_DOMAIN",
+            help="sweep: this managed tenant only (default: every watched tenant)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         task = TASKS[options["task"]]
-        if options["here"]:
-            outcome = task.apply(throw=False)
+        if options["tenant"] and task is not tasks.sweep_tenant:
+            raise CommandError("--tenant goes with the sweep task only.")
+        for arguments in self._arguments(task, options["tenant"]):
+            self._run(task, arguments, here=options["here"], wait=options["wait"])
+
+    def _arguments(self, task: Task, tenant: str | None) -> list[list[str]]:
+        """One run per tenant for a sweep; one run without arguments for the others."""
+        if task is not tasks.sweep_tenant:
+            return [[]]
+        if tenant:
+            found = managed_tenant_get(segment=tenant)
+            if found is None:
+                raise CommandError(f"No managed tenant {tenant!r} (see /tenants/).")
+            return [[found.tenant_id]]
+        watched: list[ManagedTenant] = [item.tenant for item in sweeps.watched_tenants()]
+        if not watched:
+            raise CommandError("No tenant is watched: add or discover tenants on /tenants/.")
+        return [[tenant.tenant_id] for tenant in watched]
+
+    def _run(self, task: Task, arguments: list[str], *, here: bool, wait: float) -> None:
+        if here:
+            outcome = task.apply(args=arguments, throw=False)
             run = TaskRun.objects.filter(task_id=outcome.id).first()
             self._report(run, outcome.id)
             return
         try:
-            sent = task.apply_async(retry=False)
+            sent = task.apply_async(args=arguments, retry=False)
         except Exception as exc:  # kombu raises transport-specific errors
             raise CommandError(f"Could not send the task to the broker: {exc}") from exc
-        self.stdout.write(f"Sent {task.name} (task id {sent.id}).")
-        if options["wait"] > 0:
-            self._report(self._wait(sent.id, options["wait"]), sent.id)
+        named = " ".join([task.name, *arguments])
+        self.stdout.write(f"Sent {named} (task id {sent.id}).")
+        if wait > 0:
+            self._report(self._wait(sent.id, wait), sent.id)
 
     def _wait(self, task_id: str, seconds: float) -> TaskRun | None:
         deadline = time.monotonic() + seconds

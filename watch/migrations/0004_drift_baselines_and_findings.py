@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('watch', '0001_initial'),
+        ('watch', '0003_object_history'),
     ]
 
     operations = [
