@@ -41,6 +41,8 @@ class TargetType(models.TextChoices):
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
     DRIFT_BASELINE = "driftBaseline", "Drift baseline"
+    INCIDENT = "incident", "Incident"
+    ALERT_RULE = "alertRule", "Alert rule"
 
 
 class Action(models.TextChoices):
@@ -61,6 +63,10 @@ class Action(models.TextChoices):
     DRIFT_BASELINE_RECORD = "driftBaseline.record", "Record the drift baseline"
     # On the object whose drift was accepted, so its history shows it.
     DRIFT_ACCEPT = "drift.accept", "Accept a drift into the baseline"
+    INCIDENT_ACKNOWLEDGE = "incident.acknowledge", "Acknowledge incident"
+    INCIDENT_SNOOZE = "incident.snooze", "Snooze incident"
+    ALERT_RULE_UPDATE = "alertRule.update", "Change alert rule"
+    ALERT_RULE_RESET = "alertRule.reset", "Reset alert rule"
 
 
 def action_label(value: str) -> str:

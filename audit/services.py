@@ -231,6 +231,28 @@ class GraphWrite:
         self.reported = True
 
 
+def audit_local_change(
+    *,
+    actor: Actor,
+    action: str,
+    target: Target,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """A change to the dashboard's own rows, with no Graph call (the watch's credentials, its
+    notification channels): one outcome row, succeeded, since it was made when this is called."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        target=target,
+        phase=Phase.OUTCOME,
+        correlation_id=uuid.uuid4(),
+        outcome=Outcome.SUCCEEDED,
+        before=before,
+        after=after,
+    )
+
+
 def failure_outcome(error: GraphError) -> Outcome:
     """A failed write's outcome, for single writes and `$batch` items alike (docs/audit.md).
 

@@ -19,6 +19,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Audit log", "audit:list"),
     ("Tenants", "tenants:list"),
     ("Watch", "watch:page"),
+    ("Alerts", "watch:alerts"),
 ]
 
 
@@ -32,6 +33,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         url = reverse(url_name, urlconf=urlconf)
         current = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"label": label, "url": url, "current": current})
+    # A page under two items (/watch/alerts/ under /watch/) is the longer one's.
+    longest = max((len(item["url"]) for item in items if item["current"]), default=0)
+    for item in items:
+        item["current"] = item["current"] and len(item["url"]) == longest
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
     return {

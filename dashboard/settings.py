@@ -398,6 +398,12 @@ HEALTHZ_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT_SE
 WATCH_PAGE_REFRESH_SECONDS = int(os.environ.get("WATCH_PAGE_REFRESH_SECONDS", "10"))
 # How many runs of each task the watch page keeps.
 WATCH_RUNS_KEPT = int(os.environ.get("WATCH_RUNS_KEPT", "50"))
+# Alerts: how many consecutive bad observations open an incident (a rule may override it).
+WATCH_ALERT_CONSECUTIVE = int(os.environ.get("WATCH_ALERT_CONSECUTIVE", "2"))
+# How long the alerts remember a counted sweep key (a redone sweep within it counts once).
+WATCH_ALERT_SWEEPS_KEPT_DAYS = int(os.environ.get("WATCH_ALERT_SWEEPS_KEPT_DAYS", "3"))
+# The dashboard's public address, for links in notifications (e.g. https://dash.example.com).
+WATCH_PUBLIC_URL = os.environ.get("WATCH_PUBLIC_URL", "")
 
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,6 +18,7 @@ from connectors import selectors
 from graph.errors import GraphAuthError, GraphError
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
+from watch.alert_selectors import open_incidents
 from watch.broker import broker_status
 
 
@@ -29,6 +30,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "tenant_id": request.user.tenant_id,
         "authority": settings.ENTRA_AUTHORITY,
         "graph_base_url": settings.GRAPH_BASE_URL,
+        "alerts": open_incidents(),
     }
     # Deliberately inline: each card shows its own fault, so one family's outage leaves the
     # other's card; no token at all still takes the one fault path (sign-in).

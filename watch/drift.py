@@ -274,3 +274,22 @@ def labelled(
         else dict(change)
         for change in changes
     ]
+
+
+def kind_label(kind: str) -> str:
+    return ObjectKind(kind).label if kind in ObjectKind.values else kind
+
+
+def describe(details: Mapping[str, Any]) -> str:
+    """A drift observation in one line: where it came from and each change, before -> after."""
+    source = {
+        "dashboard": "changed through this dashboard",
+        "outside": "changed outside the dashboard",
+    }.get(str(details.get("source", "")), "changed")
+    changes = "; ".join(
+        f"{FIELD_LABELS.get(c['field'], c['field'])} "
+        f"{c.get('before_label') or c['before'] or '(none)'} → "
+        f"{c.get('after_label') or c['after'] or '(none)'}"
+        for c in details.get("changes") or []
+    )
+    return f"{source}: {changes}" if changes else source

@@ -11,14 +11,11 @@ drift incident resolves without waiting for the next sweep.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import Action, Outcome, Phase, TargetType
-from audit.services import Actor, Target, audit_record
+from audit.models import Action, TargetType
+from audit.services import Actor, Target, audit_local_change
 from connectors.selectors import app_proxy_tenant_get, exchange_connector_list
 from graph.client import GraphClient
 from kernel.errors import Refusal
@@ -37,20 +34,6 @@ class DriftRefusal(Refusal):
     """Nothing to record or accept (the page shows why)."""
 
     status = 409
-
-
-def _record(actor: Actor, action: str, target: Target, **values: Any) -> None:
-    """One local change (no Graph call): a single outcome row."""
-    audit_record(
-        actor=actor,
-        action=action,
-        target=target,
-        phase=Phase.OUTCOME,
-        correlation_id=uuid.uuid4(),
-        outcome=Outcome.SUCCEEDED,
-        before=values.pop("before", None),
-        after=values,
-    )
 
 
 def graph_snapshot(*, exchange_graph: GraphClient, app_proxy_graph: GraphClient) -> Snapshot:
@@ -117,12 +100,14 @@ def record(
             for object_id, item in objects.items()
         )
         DriftFinding.objects.filter(tenant_id=tenant_id).delete()
-    _record(
-        actor,
-        Action.DRIFT_BASELINE_RECORD,
-        Target(type=TargetType.DRIFT_BASELINE, id=tenant_id, name=tenant_name),
-        source=source,
-        objects={kind: len(objects) for kind, objects in sorted(snapshot.items())},
+    audit_local_change(
+        actor=actor,
+        action=Action.DRIFT_BASELINE_RECORD,
+        target=Target(type=TargetType.DRIFT_BASELINE, id=tenant_id, name=tenant_name),
+        after={
+            "source": source,
+            "objects": {kind: len(objects) for kind, objects in sorted(snapshot.items())},
+        },
     )
     return baseline
 
@@ -160,12 +145,11 @@ def accept(*, actor: Actor, tenant_id: str, kind: str, object_id: str) -> DriftF
                 },
             )
         finding.delete()
-    _record(
-        actor,
-        Action.DRIFT_ACCEPT,
-        Target(type=TARGET_TYPES.get(kind, kind), id=object_id, name=finding.name),
+    audit_local_change(
+        actor=actor,
+        action=Action.DRIFT_ACCEPT,
+        target=Target(type=TARGET_TYPES.get(kind, kind), id=object_id, name=finding.name),
         before={"baseline": before},
-        baseline={} if gone else finding.observed,
-        changes=finding.changes,
+        after={"baseline": {} if gone else finding.observed, "changes": finding.changes},
     )
     return finding

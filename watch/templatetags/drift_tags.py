@@ -7,8 +7,7 @@ from typing import Any
 
 from django import template
 
-from watch.drift import FIELD_LABELS
-from watch.observations import ObjectKind
+from watch.drift import FIELD_LABELS, kind_label
 
 register = template.Library()
 
@@ -18,9 +17,7 @@ def drift_field(name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
 
-@register.filter
-def drift_kind(kind: str) -> str:
-    return ObjectKind(kind).label if kind in ObjectKind.values else kind
+register.filter("drift_kind", kind_label)
 
 
 @register.simple_tag
