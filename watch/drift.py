@@ -22,6 +22,7 @@ from typing import Any
 
 from connectors.records import AppProxyConnector, ConnectorGroup, ExchangeConnector
 from connectors.records import same_graph_value as same_value
+from tenants.health import EXCHANGE_SETTINGS
 from watch.observations import ObjectKind, Observation, SweepResult
 
 MEMBERSHIP = "connectorGroup"
@@ -30,15 +31,7 @@ PRESENCE = "presence"
 PRESENT, ABSENT = "present", "absent"
 
 COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
-    ObjectKind.EXCHANGE_CONNECTOR: (
-        "serverName",
-        "connectorServerName",
-        "exchangeConnectorType",
-        "primarySmtpAddress",
-        "exchangeAlias",
-        "exchangeOrganization",
-        "version",
-    ),
+    ObjectKind.EXCHANGE_CONNECTOR: EXCHANGE_SETTINGS,
     ObjectKind.APP_PROXY_CONNECTOR: (MEMBERSHIP,),
     ObjectKind.CONNECTOR_GROUP: ("name", "region"),
 }

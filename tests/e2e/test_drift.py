@@ -1,6 +1,6 @@
 """Drift in the browser: an Admin records the baseline, a connector is moved straight through
-Graph (not the dashboard), the drift page says so with before -> after, and Accept clears it;
-at a laptop's and a phone's size."""
+Graph (not the dashboard), the drift page and the drift incident say so with before -> after,
+and Accept on the incident resolves it; at a laptop's and a phone's size."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ CONNECTORS = "onPremisesPublishingProfiles/applicationProxy/connectors"
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_a_move_outside_the_dashboard_shows_as_drift_and_accepting_clears_it(
+def test_a_move_outside_the_dashboard_opens_a_drift_incident_and_accepting_resolves_it(
     sign_in_as: Callable[..., Page],
     page: Page,
     admin_client: Client,
@@ -61,7 +61,23 @@ def test_a_move_outside_the_dashboard_shows_as_drift_and_accepting_clears_it(
     document_fits(page)
     screenshot(page, f"drift-{size}")
 
-    row.get_by_role("button", name="Accept").click()
-    expect(page.locator("#toasts")).to_contain_text("Accepted the drift of APPPROXY-A")
-    expect(page.get_by_test_id("no-drift")).to_be_visible()
+    page.goto("/watch/alerts/")
+    incident = page.get_by_role("link", name="App Proxy connector APPPROXY-A changed outside")
+    expect(incident).to_contain_text("Connector group Default → East")
+    incident.click()
+    drift = page.get_by_test_id("incident-drift")
+    expect(drift.locator(".drift-before")).to_contain_text("Default")
+    expect(drift.locator(".drift-after")).to_contain_text("East")
+    expect(drift.get_by_test_id("drift-source")).to_contain_text("Changed outside the dashboard")
+    expect(page.get_by_test_id("incident-state")).to_contain_text("Open")
     document_fits(page)
+    screenshot(page, f"drift-incident-{size}")
+
+    drift.get_by_role("button", name="Accept into the baseline").click()
+    expect(page.locator("#toasts")).to_contain_text("Accepted the drift of APPPROXY-A")
+    expect(page.get_by_test_id("incident-state")).to_contain_text("Resolved")
+    expect(page.get_by_test_id("incident-drift")).not_to_contain_text("Accept into the baseline")
+    document_fits(page)
+
+    page.goto(f"/t/{TENANT}/watch/drift/")
+    expect(page.get_by_test_id("no-drift")).to_be_visible()

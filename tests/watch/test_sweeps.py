@@ -89,7 +89,10 @@ def test_a_sweep_of_every_tenant_stores_snapshots_and_observations(
         ObjectKind.APP_PROXY_CONNECTOR: len(proxies),
         ObjectKind.CONNECTOR_GROUP: 1,
     }
-    assert home.complete and home.read_kinds == set(ObjectKind) - {ObjectKind.SCHEDULED_SYNC}
+    assert home.complete and home.read_kinds == set(ObjectKind) - {
+        ObjectKind.SCHEDULED_SYNC,
+        ObjectKind.DRIFT,
+    }
     states = {o.object_id: o for o in home.observations}
     for connector_id, connector in exchange.items():
         assert states[connector_id].details["status"] == connector.status

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from kernel.tenancy import tenant_path
 from watch.drift import FIELD_LABELS, kind_label
 
 register = template.Library()
@@ -28,3 +29,10 @@ def drift_value(change: Mapping[str, Any], side: str) -> str:
     if label and value:
         return f"{label} ({value})"
     return value or "—"
+
+
+@register.simple_tag
+def drift_url(tenant_id: str, rest: str = "") -> str:
+    """A tenant's drift page (or one of its actions) from a page outside any tenant, such as
+    the incident page."""
+    return tenant_path(tenant_id, f"watch/drift/{rest}")
