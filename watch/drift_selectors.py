@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
-from watch.models import DriftBaseline, DriftFinding, DriftSnapshot, SeenChange
+from audit.models import AuditEntry
+from audit.selectors import AuditFilters, audit_action_list
+from watch.drift_baselines import TARGET_TYPES
+from watch.models import DriftBaseline, DriftFinding, DriftSnapshot, DriftSource, SeenChange
 
 RECENT_CHANGES = 50
 
@@ -33,8 +37,30 @@ def drift_page(tenant_id: str) -> DriftPage:
     )
 
 
-def changes_seen(
-    *, tenant_id: str, object_id: str, limit: int = RECENT_CHANGES
-) -> list[SeenChange]:
-    """The changes the watch saw on one object, newest first (its history)."""
-    return list(SeenChange.objects.filter(tenant_id=tenant_id, object_id=object_id)[:limit])
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change to an object: the dashboard's own (its audit entry), or one made elsewhere
+    that the watch saw (a SeenChange)."""
+
+    at: datetime
+    entry: AuditEntry | None = None
+    seen: SeenChange | None = None
+
+
+def object_changes(
+    *, tenant_id: str, kind: str, object_id: str, limit: int = RECENT_CHANGES
+) -> list[HistoryEntry]:
+    """An object's changes, newest first: the dashboard's audit entries for it beside the
+    changes made outside the dashboard that the watch saw (its own are in the audit log)."""
+    if kind not in TARGET_TYPES:
+        return []  # the tenant, the credentials: no settings of their own here
+    actions = audit_action_list(
+        filters=AuditFilters(target_type=TARGET_TYPES.get(kind, ""), target_id=object_id)
+    )[:limit]
+    seen = SeenChange.objects.filter(
+        tenant_id=tenant_id, kind=kind, object_id=object_id, source=DriftSource.OUTSIDE
+    )[:limit]
+    entries = [HistoryEntry(at=entry.created_at, entry=entry) for entry in actions]
+    entries += [HistoryEntry(at=change.seen_at, seen=change) for change in seen]
+    entries.sort(key=lambda item: item.at, reverse=True)
+    return entries[:limit]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from kernel.tenancy import acting_tenant_id, request_tenant
-from watch import timelines
+from watch import drift_selectors, timelines
 from watch.observations import ObjectKind
 
 # Worst first: what needs attention leads the list.
@@ -56,5 +56,12 @@ def history_detail(request: HttpRequest, kind: str, object_id: str) -> HttpRespo
     return render(
         request,
         "watch/object_history.html",
-        {"tenant": request_tenant(request), "history": history, "changes": changes},
+        {
+            "tenant": request_tenant(request),
+            "history": history,
+            "changes": changes,
+            "settings_changes": drift_selectors.object_changes(
+                tenant_id=acting_tenant_id(request), kind=kind, object_id=object_id
+            ),
+        },
     )

@@ -6,6 +6,7 @@ opens one that says it came through this dashboard; accepting resolves it at onc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -79,6 +80,13 @@ def test_a_move_straight_through_graph_opens_a_drift_incident_changed_outside(
     # Seen again: still one incident.
     sweep_now()
     assert len(drift_incidents()) == 1
+    # The connector's history has it beside the dashboard's own entries, seen by the watch.
+    history = client.get(f"/t/{TENANT}/watch/history/app_proxy_connector/{connector.id}/")
+    (seen,) = re.findall(r'<li data-testid="watch-change">.*?</li>', history.content.decode(), re.S)
+    assert "seen by the watch" in seen and "changed outside the dashboard" in seen
+    assert re.search(
+        r'"drift-before">Default \(.*?</span> →\s*<span class="drift-after">East', seen
+    )
 
     response = client.post(
         f"{PAGE}accept/", {"kind": "app_proxy_connector", "object_id": str(connector.id)}
@@ -117,3 +125,9 @@ def test_the_same_move_through_the_dashboard_says_so(
         "Connector group Default → East."
     )
     assert incident.details["source"] == "dashboard"
+    # Its history shows the dashboard's own entry, and nothing as seen from elsewhere.
+    connector = estate["connector"]
+    history = client.get(f"/t/{TENANT}/watch/history/app_proxy_connector/{connector.id}/")
+    page = history.content.decode()
+    assert 'data-testid="dashboard-change"' in page and "Move App Proxy connector" in page
+    assert 'data-testid="watch-change"' not in page
