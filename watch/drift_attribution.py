@@ -17,12 +17,17 @@ from typing import Any
 
 from audit.intune import IntuneAuditEvent
 from audit.models import AuditEntry
-from audit.selectors import intune_events_for_resource, writes_to_object
+from audit.selectors import (
+    audit_actions_by_correlation,
+    intune_events_for_resource,
+    writes_to_object,
+)
 from connectors.records import same_graph_value
 from graph.client import GraphClient
 from graph.errors import GraphError
 from kernel.faults import graph_fault_message
 from kernel.identity import TenantRefused
+from watch.budget import BudgetExceeded
 from watch.drift import MEMBERSHIP, PRESENCE, PRESENT, Difference
 from watch.models import DriftSource
 from watch.observations import ObjectKind
@@ -93,6 +98,13 @@ def _intune_match(
         return None, f"Intune's audit events could not be read: {graph_fault_message(error)}"
     except TenantRefused as refused:
         return None, f"Intune's audit events could not be read: the tenant refused ({refused})."
+    except BudgetExceeded as exc:
+        return None, f"Intune's audit events were not read: {exc}"
+    # The dashboard's own writes have Intune events too: not the change from elsewhere.
+    ours = audit_actions_by_correlation(
+        correlation_ids=[e.correlation_uuid for e in events if e.correlation_uuid]
+    )
+    events = [e for e in events if str(e.correlation_uuid) not in ours]
     fields = {change["field"] for change in outside}
     for event in events:
         summary = event_summary(event, difference.object_id)

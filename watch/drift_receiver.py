@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from graph.client import GraphClient
+from watch.budget import SweepBudget
 from watch.credentials import graph_for_watch
 from watch.drift import (
     Difference,
@@ -90,7 +91,12 @@ def compare_sweep(
         for finding in DriftFinding.objects.filter(tenant_id=result.tenant_id)
     }
     names = group_names(recorded, snapshot)
-    graph = graph or (lambda: graph_for_watch(via="drift comparison", tenant=result.tenant_id))
+    # Intune's events are read as the watch, counted against the tenant's Graph budget.
+    graph = graph or (
+        lambda: graph_for_watch(
+            via="drift comparison", tenant=result.tenant_id, meter=SweepBudget(result.tenant_id)
+        )
+    )
     compared: set[tuple[str, str]] = set()
     for difference in compare(recorded, snapshot):
         key = (difference.kind, difference.object_id)

@@ -391,3 +391,27 @@ def test_recording_a_baseline_is_audited(admin: Client, estate: dict[str, Any]) 
         "exchange_connector": 1,
     }
     assert entry.created_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_the_dashboards_own_intune_event_is_not_taken_for_a_change_from_elsewhere(
+    admin: Client, estate: dict[str, Any]
+) -> None:
+    """A change with no Intune event of its own (here: made in the sandbox's store directly)
+    is not matched to the event of the dashboard's earlier write to the same connector."""
+    record_baseline(admin)
+    exchange = estate["exchange"]
+    services.exchange_connector_update(
+        graph=exchange_graph(admin),
+        actor=admin_actor(),
+        connector_id=str(exchange.id),
+        changes={"exchangeAlias": ("IntuneConnector", "ViaDashboard")},
+    )
+    ExchangeConnector.objects.filter(pk=exchange.pk).update(exchange_alias="Elsewhere")
+
+    observation = drifted(compare_now(admin, "2"))[str(exchange.id)]
+
+    assert observation.details["source"] == "outside"
+    assert observation.details["intune_event"] is None
+    assert observation.details["intune_note"] == (
+        "No Intune audit event names this connector in that time."
+    )
