@@ -39,7 +39,7 @@ from watch.drift import (
 )
 from watch.drift_attribution import Attribution, attribute
 from watch.drift_baselines import baseline_of, baseline_snapshot
-from watch.models import DriftFinding, DriftSnapshot, SeenChange
+from watch.models import DriftFinding, DriftSnapshot, DriftSource, SeenChange
 from watch.observations import ObjectKind, Observation, SweepResult, sweep_observed
 
 DRIFTED, MATCHES = "drifted", "matches"
@@ -168,21 +168,19 @@ def _track(
             "sweep_key": result.sweep_key,
         },
     )
-    moved = changes_since(finding.changes if finding is not None else [], changes)
     by_field = {c["field"]: c for c in attribution.changes}
-    _seen(
-        difference,
+    moved = [
+        {**c, **_source_of(by_field.get(c["field"]), c)}
+        for c in changes_since(finding.changes if finding is not None else [], changes)
+    ]
+    ours = all(c.get("source") == DriftSource.DASHBOARD for c in moved)
+    known = Attribution(
         moved,
-        result,
-        names,
-        attribute_since,
-        known=Attribution(
-            [{**c, **_source_of(by_field.get(c["field"]), c)} for c in moved],
-            attribution.source,
-            attribution.intune_event,
-            attribution.intune_note,
-        ),
+        DriftSource.DASHBOARD if ours else DriftSource.OUTSIDE,
+        None if ours else attribution.intune_event,
+        "" if ours else attribution.intune_note,
     )
+    _seen(difference, moved, result, names, attribute_since, known=known)
 
 
 def _source_of(attributed: dict[str, Any] | None, change: dict[str, Any]) -> dict[str, Any]:

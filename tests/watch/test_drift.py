@@ -415,3 +415,34 @@ def test_the_dashboards_own_intune_event_is_not_taken_for_a_change_from_elsewher
     assert observation.details["intune_note"] == (
         "No Intune audit event names this connector in that time."
     )
+
+
+def test_each_change_seen_keeps_its_own_source(
+    admin: Client, estate: dict[str, Any], outside: Caller
+) -> None:
+    """Changed elsewhere, then changed again through the dashboard: the history has both, each
+    with its own source and before -> after from one look to the next."""
+    record_baseline(admin)
+    exchange = estate["exchange"]
+    outside.patch(
+        f"deviceManagement/exchangeConnectors/{exchange.id}", json={"exchangeAlias": "Elsewhere"}
+    )
+    compare_now(admin, "2")
+    services.exchange_connector_update(
+        graph=exchange_graph(admin),
+        actor=admin_actor(),
+        connector_id=str(exchange.id),
+        changes={"exchangeAlias": ("Elsewhere", "Final")},
+    )
+
+    observation = drifted(compare_now(admin, "3"))[str(exchange.id)]
+
+    assert observation.details["source"] == "dashboard"
+    seen = [
+        (s.source, s.changes[0]["before"], s.changes[0]["after"], s.intune_event is not None)
+        for s in SeenChange.objects.order_by("seen_at")
+    ]
+    assert seen == [
+        ("outside", "IntuneConnector", "Elsewhere", True),
+        ("dashboard", "Elsewhere", "Final", False),
+    ]
