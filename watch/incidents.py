@@ -16,7 +16,8 @@ Resolving needs knowledge: an object's good state resolves its incident when the
 kind in full (`SweepResult.read_kinds`), and so does its absence from such a read (the object is
 gone). The one-object kinds (tenant, credentials, scheduled sync) resolve on any good observation
 (it is the whole read), but never by absence unless the result lists their kind as read: a
-scheduled sync's result says nothing of the groups, nor a sweep of the scheduled syncs.
+scheduled sync's result says nothing of the groups, nor a sweep of the scheduled syncs; and a
+scheduled sync's result, about one schedule, never resolves another schedule's incident.
 
 Snooze: quiet until a time. The incident stays open, out of the overview's "needs attention"
 count (the list's "Snoozed" filter shows it); it still resolves, and its resolve notice is
@@ -52,6 +53,8 @@ from watch.observations import Notice, ObjectKind, Observation, SweepResult, inc
 
 # Kinds with one object per tenant: the observation itself is the full read.
 WHOLE_READ_KINDS = frozenset({ObjectKind.TENANT, ObjectKind.CREDENTIAL, ObjectKind.SCHEDULED_SYNC})
+# Kinds reported one object per result (a schedule's run): their absence says nothing.
+ONE_PER_RESULT_KINDS = frozenset({ObjectKind.SCHEDULED_SYNC})
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,9 @@ def trusts_state(result: SweepResult, kind: str) -> bool:
 
 def read_in_full(result: SweepResult, kind: str) -> bool:
     """Whether an object of `kind` missing from this result is gone: only when the sweep says
-    it read that kind in full (a scheduled sync's result says nothing of the groups)."""
-    return kind in result.read_kinds
+    it read that kind in full (a scheduled sync's result says nothing of the groups). A
+    scheduled sync's result is about its one schedule, never the tenant's others."""
+    return kind in result.read_kinds and kind not in ONE_PER_RESULT_KINDS
 
 
 def _entry(event: str, at: datetime, **facts: Any) -> dict[str, Any]:

@@ -319,3 +319,24 @@ def test_a_failure_after_the_notice_undoes_the_sweep_so_its_redo_sends_it(
     send(sweep(2, group("down")))
     assert Incident.objects.get().state == IncidentState.OPEN
     assert [n.event for n in notices] == ["opened", "opened"]  # the first was rolled back
+
+
+def test_a_scheduled_sync_that_misses_opens_at_once_and_another_schedule_leaves_it_open(
+    notices: list[Notice],
+) -> None:
+    """Each run's check reports its one schedule (as the scheduled syncs send it)."""
+    only_syncs = frozenset({ObjectKind.SCHEDULED_SYNC})
+
+    def run(number: int, schedule: str, state: str) -> None:
+        seen = Observation(
+            TENANT, ObjectKind.SCHEDULED_SYNC, schedule, f"Nightly {schedule}", state
+        )
+        send(sweep(number, seen, read_kinds=only_syncs))
+
+    run(1, "7", "not_landed")
+    assert Incident.objects.get().state == IncidentState.OPEN  # the first miss
+    run(2, "8", "landed")  # another schedule's run says nothing of schedule 7
+    assert Incident.objects.get().state == IncidentState.OPEN
+    run(3, "7", "landed")
+    assert Incident.objects.get().state == IncidentState.RESOLVED
+    assert [(n.event, n.object_id) for n in notices] == [("opened", "7"), ("resolved", "7")]
