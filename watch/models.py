@@ -97,6 +97,128 @@ class WorkerHeartbeat(models.Model):
         return self.hostname
 
 
+class Severity(models.TextChoices):
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class AlertRuleSetting(models.Model):
+    """An override of one alert rule's defaults (`watch.alert_rules`), for every tenant
+    (`tenant_id` blank) or one. A field left empty (None, "") keeps the wider setting."""
+
+    rule = models.CharField(max_length=40)
+    tenant_id = models.CharField(max_length=64, blank=True)
+    enabled = models.BooleanField(null=True, blank=True)
+    consecutive = models.PositiveSmallIntegerField(null=True, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, blank=True)
+    updated_at = models.DateTimeField()
+    updated_by = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["rule", "tenant_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "tenant_id"], name="alert_rule_setting_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} for {self.tenant_id or 'every tenant'}"
+
+    @property
+    def summary(self) -> str:
+        """What it changes, in the rules page's words ("off · 3 in a row · critical")."""
+        parts = [] if self.enabled is None else ["on" if self.enabled else "off"]
+        parts += [f"{self.consecutive} in a row"] if self.consecutive else []
+        parts += [self.severity] if self.severity else []
+        return " · ".join(parts) or "nothing (follows the wider setting)"
+
+
+class IncidentState(models.TextChoices):
+    # Bad observations counted, fewer than the rule's consecutive count: not shown, no notice.
+    PENDING = "pending", "Pending"
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+ACTIVE_STATES = (IncidentState.PENDING, IncidentState.OPEN)
+
+
+class Incident(models.Model):
+    """One rule failing for one object while it lasts: (rule, tenant, kind, object) is the dedup
+    key, and at most one incident per key is pending or open (a partial unique constraint, so
+    two workers cannot open it twice). `timeline` is a compact list of small entries
+    (`watch.incidents.TimelineEntry`); repeated sightings coalesce into one entry."""
+
+    rule = models.CharField(max_length=40, db_index=True)
+    tenant_id = models.CharField(max_length=64, db_index=True)
+    tenant_name = models.CharField(max_length=255, blank=True)
+    object_kind = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=255)
+    object_name = models.CharField(max_length=255, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    state = models.CharField(max_length=16, choices=IncidentState.choices)
+    summary = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    seen = models.PositiveIntegerField(default=0)  # consecutive bad observations
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_sweep_key = models.CharField(max_length=200, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=255, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snoozed_by = models.CharField(max_length=255, blank=True)
+    timeline = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "tenant_id", "object_kind", "object_id"],
+                condition=models.Q(state__in=["pending", "open"]),
+                name="incident_active_once",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant_id", "state"], name="incident_tenant_state")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.object_name or self.object_id} ({self.state})"
+
+    @property
+    def snoozed(self) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > timezone.now()
+
+    @property
+    def timeline_entries(self) -> list[dict[str, Any]]:
+        """The timeline with its times as datetimes (stored as ISO text), for the page."""
+        times = ("at", "until")
+        return [
+            {**entry, **{k: parse_datetime(entry[k]) for k in times if k in entry}}
+            for entry in self.timeline
+        ]
+
+    @property
+    def kind_label(self) -> str:
+        return ObjectKind(self.object_kind).label if self.object_kind in ObjectKind.values else ""
+
+
+class AlertSweep(models.Model):
+    """A sweep the alerts have counted: the unique (tenant, sweep key) makes a redelivered sweep
+    (a worker died, another redid it) count once, however many workers receive it."""
+
+    tenant_id = models.CharField(max_length=64)
+    sweep_key = models.CharField(max_length=200)
+    evaluated_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "sweep_key"], name="alert_sweep_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.sweep_key}"
+
+
 class WatchedTenant(models.Model):
     """How the watch sweeps one managed tenant, when not as by default (every ready tenant,
     every WATCH_SWEEP_INTERVAL_SECONDS). `enabled` False leaves a tenant out; True keeps one in
@@ -341,117 +463,3 @@ class SeenChange(ObjectChanges):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name or self.object_id} changed ({self.source})"
-
-
-class Severity(models.TextChoices):
-    WARNING = "warning", "Warning"
-    CRITICAL = "critical", "Critical"
-
-
-class AlertRuleSetting(models.Model):
-    """An override of one alert rule's defaults (`watch.alert_rules`), for every tenant
-    (`tenant_id` blank) or one. A field left empty (None, "") keeps the wider setting."""
-
-    rule = models.CharField(max_length=40)
-    tenant_id = models.CharField(max_length=64, blank=True)
-    enabled = models.BooleanField(null=True, blank=True)
-    consecutive = models.PositiveSmallIntegerField(null=True, blank=True)
-    severity = models.CharField(max_length=16, choices=Severity.choices, blank=True)
-    updated_at = models.DateTimeField()
-    updated_by = models.CharField(max_length=255)
-
-    class Meta:
-        ordering = ["rule", "tenant_id"]
-        constraints = [
-            models.UniqueConstraint(fields=["rule", "tenant_id"], name="alert_rule_setting_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.rule} for {self.tenant_id or 'every tenant'}"
-
-
-class IncidentState(models.TextChoices):
-    # Bad observations counted, fewer than the rule's consecutive count: not shown, no notice.
-    PENDING = "pending", "Pending"
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
-
-
-ACTIVE_STATES = (IncidentState.PENDING, IncidentState.OPEN)
-
-
-class Incident(models.Model):
-    """One rule failing for one object while it lasts: (rule, tenant, kind, object) is the dedup
-    key, and at most one incident per key is pending or open (a partial unique constraint, so
-    two workers cannot open it twice). `timeline` is a compact list of small entries
-    (`watch.incidents.TimelineEntry`); repeated sightings coalesce into one entry."""
-
-    rule = models.CharField(max_length=40, db_index=True)
-    tenant_id = models.CharField(max_length=64, db_index=True)
-    tenant_name = models.CharField(max_length=255, blank=True)
-    object_kind = models.CharField(max_length=32)
-    object_id = models.CharField(max_length=255)
-    object_name = models.CharField(max_length=255, blank=True)
-    severity = models.CharField(max_length=16, choices=Severity.choices)
-    state = models.CharField(max_length=16, choices=IncidentState.choices)
-    summary = models.CharField(max_length=500)
-    details = models.JSONField(default=dict, blank=True)
-    seen = models.PositiveIntegerField(default=0)  # consecutive bad observations
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    last_sweep_key = models.CharField(max_length=200, blank=True)
-    opened_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.CharField(max_length=255, blank=True)
-    snoozed_until = models.DateTimeField(null=True, blank=True)
-    snoozed_by = models.CharField(max_length=255, blank=True)
-    timeline = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        ordering = ["-opened_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["rule", "tenant_id", "object_kind", "object_id"],
-                condition=models.Q(state__in=["pending", "open"]),
-                name="incident_active_once",
-            )
-        ]
-        indexes = [models.Index(fields=["tenant_id", "state"], name="incident_tenant_state")]
-
-    def __str__(self) -> str:
-        return f"{self.rule} {self.object_name or self.object_id} ({self.state})"
-
-    @property
-    def snoozed(self) -> bool:
-        return self.snoozed_until is not None and self.snoozed_until > timezone.now()
-
-    @property
-    def timeline_entries(self) -> list[dict[str, Any]]:
-        """The timeline with its times as datetimes (stored as ISO text), for the page."""
-        times = ("at", "until")
-        return [
-            {**entry, **{k: parse_datetime(entry[k]) for k in times if k in entry}}
-            for entry in self.timeline
-        ]
-
-    @property
-    def kind_label(self) -> str:
-        return ObjectKind(self.object_kind).label if self.object_kind in ObjectKind.values else ""
-
-
-class AlertSweep(models.Model):
-    """A sweep the alerts have counted: the unique (tenant, sweep key) makes a redelivered sweep
-    (a worker died, another redid it) count once, however many workers receive it."""
-
-    tenant_id = models.CharField(max_length=64)
-    sweep_key = models.CharField(max_length=200)
-    evaluated_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant_id", "sweep_key"], name="alert_sweep_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.tenant_id} {self.sweep_key}"

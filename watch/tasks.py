@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +11,9 @@ from django.utils import timezone
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
-from watch import credentials, heartbeats, history, incidents, sweeps
+from watch import credentials, heartbeats, history, sweeps
 from watch.budget import BudgetExceeded
 from watch.models import SweepTrigger
-from watch.observations import sweep_observed
 from watch.runs import RecordedTask, schedule_name, worker_name
 
 
@@ -34,13 +32,7 @@ def heartbeat(self: RecordedTask) -> dict[str, Any]:
 def check_credentials(self: RecordedTask) -> dict[str, Any]:
     """Redeem the watch's refresh token: keeps it alive (it slides with use) and finds a revoked
     or expired one before a sweep needs it (the credentials then need sign-in)."""
-    found = credentials.check(via=f"schedule '{schedule_name(self.request) or 'run now'}'")
-    # The alerts count it like a sweep of the credentials (`watch_needs_sign_in`).
-    key = self.request.id or uuid.uuid4().hex
-    credential = credentials.current_credential()
-    if result := incidents.credential_result(credential, key=key, at=timezone.now()):
-        sweep_observed.send(sender=type(self), result=result)
-    return found
+    return credentials.check(via=f"schedule '{schedule_name(self.request) or 'run now'}'")
 
 
 @shared_task(

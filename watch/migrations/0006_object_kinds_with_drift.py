@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('watch', '0004_drift_baselines_and_findings'),
+        ('watch', '0005_drift_baselines_and_findings'),
     ]
 
     operations = [

@@ -7,8 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('watch', '0002_alerts_and_incidents'),
-        ('watch', '0003_object_history'),
+        ('watch', '0004_alerts_and_incidents'),
     ]
 
     operations = [
