@@ -130,3 +130,25 @@ def test_accepting_what_has_no_drift_says_so(admin_client: Client, estate: Any) 
 
     assert response.status_code == 409
     assert "There is no drift of this object to accept" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("rule", "status", "text"),
+    [
+        ({"fault": "500"}, 502, "request id"),
+        ({"fault": "503"}, 503, "Graph is unavailable"),
+        ({"fault": "429", "retry_after": 9}, 503, "Try again in 9 seconds"),
+    ],
+)
+def test_graph_faults_while_recording_record_nothing_and_say_why(
+    admin_client: Client, estate: Any, sandbox_faults: Any, settings: Any, rule, status, text
+) -> None:
+    settings.GRAPH_REQUEST_DEADLINE_SECONDS = 1
+    sandbox_faults.install({"method": "POST", "path": "/beta/$batch", **rule})
+
+    response = admin_client.post(f"{PAGE}baseline/", {"source": "graph"})
+
+    assert response.status_code == status
+    assert text in response.content.decode()
+    assert not DriftBaseline.objects.exists()
+    assert not AuditEntry.objects.filter(action=Action.DRIFT_BASELINE_RECORD).exists()
