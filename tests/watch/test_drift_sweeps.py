@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from audit.models import Action, AuditEntry
 from audit.services import Actor
 from connectors import services
 from connectors.selectors import app_proxy_tenant_get
@@ -125,6 +126,9 @@ def test_the_same_move_through_the_dashboard_says_so(
         "Connector group Default → East."
     )
     assert incident.details["source"] == "dashboard"
+    page = client.get(f"/watch/alerts/{incident.pk}/").content.decode()
+    move = AuditEntry.objects.get(action=Action.APP_PROXY_CONNECTOR_MOVE, phase="attempt")
+    assert "Through this dashboard" in page and f'href="/audit/{move.pk}/"' in page
     # Its history shows the dashboard's own entry, and nothing as seen from elsewhere.
     connector = estate["connector"]
     history = client.get(f"/t/{TENANT}/watch/history/app_proxy_connector/{connector.id}/")
