@@ -40,6 +40,7 @@ class TargetType(models.TextChoices):
     APP_PROXY_CONNECTOR = "appProxyConnector", "App Proxy connector"
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
+    DRIFT_BASELINE = "driftBaseline", "Drift baseline"
     INCIDENT = "incident", "Incident"
     ALERT_RULE = "alertRule", "Alert rule"
     NOTIFICATION_CHANNEL = "notificationChannel", "Notification channel"
@@ -60,6 +61,9 @@ class Action(models.TextChoices):
     WATCH_CREDENTIAL_ENABLE = "watchCredential.enable", "Turn the watch on"
     WATCH_CREDENTIAL_REVOKE = "watchCredential.revoke", "Revoke the watch's credentials"
     WATCH_CREDENTIAL_LOST = "watchCredential.needsSignIn", "Watch credentials need sign-in"
+    DRIFT_BASELINE_RECORD = "driftBaseline.record", "Record the drift baseline"
+    # On the object whose drift was accepted, so its history shows it.
+    DRIFT_ACCEPT = "drift.accept", "Accept a drift into the baseline"
     INCIDENT_ACKNOWLEDGE = "incident.acknowledge", "Acknowledge incident"
     INCIDENT_SNOOZE = "incident.snooze", "Snooze incident"
     ALERT_RULE_UPDATE = "alertRule.update", "Change alert rule"

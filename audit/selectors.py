@@ -321,6 +321,49 @@ def intune_event_for_entry(*, graph: GraphClient, entry: AuditEntry) -> IntuneAu
     return None
 
 
+@_names_audit_permission
+def intune_events_for_resource(
+    *, graph: GraphClient, resource_id: str, since: dt.datetime, until: dt.datetime
+) -> list[IntuneAuditEvent]:
+    """Intune's events that name this resource between two times, newest first (the watch's
+    drift: who changed an object outside the dashboard). A time window and a scan of a few
+    pages, as `intune_event_for_entry` does, rather than a filter on resources Graph lacks."""
+    start = format_graph_datetime(since - INTUNE_MATCH_BEFORE)
+    # Graph's times are to the second here: the end rounds up, so an event of this second counts.
+    end = format_graph_datetime(until + dt.timedelta(seconds=1))
+    params: dict[str, str | int] = {
+        "$filter": f"activityDateTime ge {start} and activityDateTime le {end}",
+        "$orderby": "activityDateTime desc",
+        "$top": 100,
+    }
+    found: list[IntuneAuditEvent] = []
+    link: str | None = None
+    for _ in range(INTUNE_MATCH_MAX_PAGES):
+        page = graph.page(link) if link else graph.page(AUDIT_EVENTS, params=params)
+        for item in page.items:
+            event = IntuneAuditEvent.from_graph(item)
+            if any(resource.resource_id == resource_id for resource in event.resources):
+                found.append(event)
+        link = page.next_link
+        if not link:
+            break
+    return found
+
+
+def writes_to_object(*, tenant_id: str, target_id: str, since: dt.datetime) -> list[AuditEntry]:
+    """The dashboard's own writes to one object since a time, newest first: outcome rows that
+    succeeded, or whose outcome is unknown (Graph may have applied them)."""
+    return list(
+        AuditEntry.objects.filter(
+            tenant_id=tenant_id,
+            target_id=target_id,
+            phase=Phase.OUTCOME,
+            outcome__in=[Outcome.SUCCEEDED, Outcome.UNKNOWN],
+            created_at__gte=since,
+        ).order_by("-id")
+    )
+
+
 def audit_actions_by_correlation(*, correlation_ids: list[uuid.UUID]) -> dict[str, AuditEntry]:
     """The local actions (attempt rows) for these correlation ids, keyed by the id's text."""
     if not correlation_ids:

@@ -7,7 +7,7 @@ one read and cannot count differently."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,8 @@ class ExchangeState:
     status: str
     last_sync: datetime | None
     health: Health
+    # The connector's identifying and writable settings (EXCHANGE_SETTINGS): the watch's drift.
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,16 @@ def _text(item: dict[str, Any], name: str) -> str:
 NOT_CONSENTED = (
     "App Proxy not read: open the App Proxy pages once to consent to Directory.ReadWrite.All."
 )
-EXCHANGE_FIELDS = "id,serverName,connectorServerName,lastSyncDateTime,status"
+EXCHANGE_SETTINGS = (
+    "serverName",
+    "connectorServerName",
+    "exchangeConnectorType",
+    "primarySmtpAddress",
+    "exchangeAlias",
+    "exchangeOrganization",
+    "version",
+)
+EXCHANGE_FIELDS = ",".join(["id", *EXCHANGE_SETTINGS, "lastSyncDateTime", "status"])
 
 
 def read_tenant(*, graph: GraphClient, now: datetime, app_proxy: bool = True) -> TenantRead:
@@ -142,6 +153,7 @@ def read_tenant(*, graph: GraphClient, now: datetime, app_proxy: bool = True) ->
             status=_text(item, "status"),
             last_sync=_last_sync(item),
             health=health_for(status=item.get("status", ""), last_sync=_last_sync(item), now=now),
+            settings={name: _text(item, name) for name in EXCHANGE_SETTINGS},
         )
         for item in collection_items(graph, lists["exchange"])
     )

@@ -21,6 +21,7 @@ from audit.models import Action, TargetType
 from audit.services import Actor, Target, audit_local_change
 from connectors.enums import ExchangeConnectorStatus
 from connectors.health import UNHEALTHY_AFTER, WARNING_AFTER, Health
+from watch.drift import describe, kind_label
 from watch.models import AlertRuleSetting, Severity
 from watch.observations import ObjectKind, Observation
 
@@ -137,12 +138,25 @@ RULES: dict[str, Rule] = {
             ),
         ),
         Rule(
+            "drift",
+            ObjectKind.DRIFT,
+            "Configuration drift",
+            "An object differs from the tenant's drift baseline: each changed field, before → "
+            "after, through this dashboard or from elsewhere (warning).",
+            _state_is(drifted=Severity.WARNING),
+            lambda o: f"{kind_label(o.details.get('kind', ''))} {o.name} {describe(o.details)}.",
+            # A change is a fact once seen, not a flap: the first sighting opens it.
+            consecutive=1,
+        ),
+        Rule(
             "scheduled_sync_missed",
             ObjectKind.SCHEDULED_SYNC,
             "Scheduled sync did not land",
             "A scheduled sync was not confirmed by Intune (warning).",
             _state_is(not_landed=Severity.WARNING),
             lambda o: f"Scheduled sync {o.name or o.object_id} did not land.",
+            # Each run is an event (a night's sync), not a state that flaps: the first miss.
+            consecutive=1,
         ),
     )
 }

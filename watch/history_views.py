@@ -15,7 +15,7 @@ from kernel.htmx import form_error_status
 from kernel.roles import Role, role_required
 from kernel.tenancy import acting_tenant_id, request_tenant
 from tenants.models import ManagedTenant
-from watch import timelines
+from watch import drift_selectors, timelines
 from watch.forms import WatchedTenantForm
 from watch.models import WatchedTenant
 from watch.observations import ObjectKind
@@ -63,7 +63,14 @@ def history_detail(request: HttpRequest, kind: str, object_id: str) -> HttpRespo
     return render(
         request,
         "watch/object_history.html",
-        {"tenant": request_tenant(request), "history": history, "changes": changes},
+        {
+            "tenant": request_tenant(request),
+            "history": history,
+            "changes": changes,
+            "settings_changes": drift_selectors.object_changes(
+                tenant_id=acting_tenant_id(request), kind=kind, object_id=object_id
+            ),
+        },
     )
 
 

@@ -1,6 +1,7 @@
 """The watch's rows: its delegated credentials, each task run, each worker's heartbeat, the
 tenants it sweeps and each sweep, each watched object's state history, the alert rules'
-overrides, incidents and the sweeps they counted, notification channels and deliveries."""
+overrides, incidents and the sweeps they counted, notification channels and deliveries, and the
+drift baselines and findings."""
 
 from __future__ import annotations
 
@@ -122,6 +123,14 @@ class AlertRuleSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} for {self.tenant_id or 'every tenant'}"
+
+    @property
+    def summary(self) -> str:
+        """What it changes, in the rules page's words ("off · 3 in a row · critical")."""
+        parts = [] if self.enabled is None else ["on" if self.enabled else "off"]
+        parts += [f"{self.consecutive} in a row"] if self.consecutive else []
+        parts += [self.severity] if self.severity else []
+        return " · ".join(parts) or "nothing (follows the wider setting)"
 
 
 class IncidentState(models.TextChoices):
@@ -412,3 +421,128 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.channel} ({self.status})"
+class BaselineSource(models.TextChoices):
+    GRAPH = "graph", "A fresh Graph read"
+    SWEEP = "sweep", "The latest sweep"
+
+
+class DriftBaseline(models.Model):
+    """The settings an Admin recorded as a tenant's expected state (watch.drift): one per tenant,
+    its objects in BaselineItem rows. `kinds`: the object kinds recorded (a kind with no objects
+    is still compared: an object that appears there is drift)."""
+
+    tenant_id = models.CharField(max_length=64, unique=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.CharField(max_length=255)
+    source = models.CharField(max_length=8, choices=BaselineSource.choices)
+    kinds = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"drift baseline of {self.tenant_id}"
+
+
+class BaselineItem(models.Model):
+    """One object's recorded values (Graph's field names, as text); `recorded_at` moves when an
+    Admin accepts a drift of it."""
+
+    baseline = models.ForeignKey(DriftBaseline, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    values = models.JSONField(default=dict)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["baseline", "kind", "object_id"], name="drift_baseline_item_once"
+            )
+        ]
+        ordering = ["kind", "name", "object_id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name or self.object_id}"
+
+
+class DriftSnapshot(models.Model):
+    """What the sweeps last saw of a tenant's compared objects (watch.drift's snapshot): each
+    sweep replaces the kinds it read in full, so a partly failed sweep keeps the rest."""
+
+    tenant_id = models.CharField(max_length=64, unique=True)
+    observed_at = models.DateTimeField()
+    sweep_key = models.CharField(max_length=200)
+    seen = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"drift snapshot of {self.tenant_id} at {self.observed_at}"
+
+
+class DriftSource(models.TextChoices):
+    DASHBOARD = "dashboard", "Through this dashboard"
+    OUTSIDE = "outside", "Changed outside the dashboard"
+
+
+class ObjectChanges(models.Model):
+    """Changes to one object the watch saw, each {"field", "before", "after", "source"} (and
+    "audit_entry" when the dashboard made it), with Intune's event for those from elsewhere."""
+
+    tenant_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=list)
+    source = models.CharField(max_length=16, choices=DriftSource.choices)
+    intune_event = models.JSONField(null=True, blank=True)
+    intune_note = models.TextField(blank=True)
+    sweep_key = models.CharField(max_length=200)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def outside(self) -> bool:
+        return self.source == DriftSource.OUTSIDE
+
+
+class DriftFinding(ObjectChanges):
+    """An object that differs from its baseline now (changes: baseline -> seen). Attributed once,
+    when its changes first look like this (`fingerprint`); a sweep redone, or a later sweep
+    seeing the same drift, keeps that attribution."""
+
+    observed = models.JSONField(default=dict)  # the values seen, which Accept makes the baseline
+    fingerprint = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "kind", "object_id"], name="drift_finding_once"
+            )
+        ]
+        ordering = ["kind", "name", "object_id"]
+
+    def __str__(self) -> str:
+        return f"drift of {self.kind} {self.name or self.object_id}"
+
+
+class SeenChange(ObjectChanges):
+    """A change the watch saw on an object (from one sweep to the next, or from the baseline),
+    kept for the object's history beside the dashboard's own audit entries."""
+
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "kind", "object_id", "sweep_key"], name="seen_change_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant_id", "object_id", "seen_at"], name="seen_change_obj_idx")
+        ]
+        ordering = ["-seen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name or self.object_id} changed ({self.source})"

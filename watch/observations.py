@@ -25,6 +25,7 @@ class ObjectKind(models.TextChoices):
     TENANT = "tenant", "Tenant"
     CREDENTIAL = "credential", "Watch credentials"
     SCHEDULED_SYNC = "scheduled_sync", "Scheduled sync"
+    DRIFT = "drift", "Configuration drift"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Observation:
       tenant: reachable, unreachable
       credential: active, needs_sign_in
       scheduled_sync: landed, not_landed
+      drift: drifted, matches (watch.drift: an object against the tenant's recorded baseline)
     `details`: JSON-safe facts behind the state, e.g. {"status": "disconnected",
     "last_sync": "2026-12-03T10:00:00Z"} or {"active": 1, "members": ["id", ...],
     "region": "europe"}; drift compares them.
@@ -86,5 +88,7 @@ class Notice:
 
 # Sent by the sweep task once a tenant's sweep is stored: kwargs `result` (SweepResult).
 sweep_observed = Signal()
-# Sent by the alerts once an incident opens or resolves (after commit): kwargs `notice`.
+# Sent by the alerts when an incident opens or resolves: kwargs `notice`. Sent inside the
+# transaction that opens or resolves it: receivers store rows in it and do anything outside the
+# database on commit (transaction.on_commit), so nothing is lost or repeated if a worker dies.
 incident_event = Signal()

@@ -1,5 +1,6 @@
 """The watch's signal handlers: the time each watch task is sent, carried in its message so its
-run can tell how long it waited (the lag); each sweep counted against the incidents."""
+run can tell how long it waited (the lag); each sweep counted against the incidents and
+compared with the tenant's drift baseline."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from celery.signals import before_task_publish
 from django.dispatch import receiver
 
 from watch import incidents
+from watch.drift_receiver import on_sweep_observed
 from watch.observations import SweepResult, sweep_observed
 from watch.runs import SENT_AT_HEADER
 
@@ -20,6 +22,10 @@ def stamp_sent_at(
 ) -> None:
     if headers is not None and str(sender or "").startswith("watch."):
         headers.setdefault(SENT_AT_HEADER, time.time())
+
+
+# Drift: each sweep compared with the tenant's baseline (watch.drift_receiver).
+sweep_observed.connect(on_sweep_observed, dispatch_uid="watch.drift")
 
 
 @receiver(sweep_observed, dispatch_uid="watch.incidents")

@@ -444,6 +444,7 @@ def objects_of(tenant_id: str, read: TenantRead) -> list[Observation]:
             {
                 "status": item.status,
                 "last_sync": item.last_sync.isoformat() if item.last_sync else None,
+                "settings": item.settings,
             },
         )
         for item in read.exchange

@@ -19,10 +19,10 @@ from kernel.locks import object_lock
 from sandbox.models import AppProxyConnector, ExchangeConnector
 from sandbox.scope import tenant_scope
 from tenants.models import ManagedTenant, TenantSnapshot
-from tests.conftest import ADMIN, sign_in
+from tests.conftest import ADMIN
 from tests.tenants.conftest import FABRIKAM, HOME, NORTHWIND, WOODGROVE
 from tests.watch.conftest import Schedule, wait_for
-from tests.watch.support import sign_in_for_watch
+from tests.watch.support import partner_signed_in
 from watch import sweeps, tasks
 from watch.budget import Limit, SweepBudget
 from watch.models import Sweep, SweepStatus, TaskRun, WatchedTenant
@@ -34,13 +34,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 @pytest.fixture
 def watching(transactional_db: None) -> Client:
     """The partner's admin: customers discovered, the watch turned on."""
-    from sandbox import estate
-
-    estate.estate_seed(tenants=3, exchange=3, app_proxy=2, groups=1, audit_events=0)
-    client = sign_in(Client(), ADMIN)
-    assert client.post("/tenants/discover/").status_code == 302
-    sign_in_for_watch(client)
-    return client
+    return partner_signed_in()
 
 
 @pytest.fixture
@@ -90,7 +84,10 @@ def test_a_sweep_of_every_tenant_stores_snapshots_and_observations(
         ObjectKind.APP_PROXY_CONNECTOR: len(proxies),
         ObjectKind.CONNECTOR_GROUP: 1,
     }
-    assert home.complete and home.read_kinds == set(ObjectKind) - {ObjectKind.SCHEDULED_SYNC}
+    assert home.complete and home.read_kinds == set(ObjectKind) - {
+        ObjectKind.SCHEDULED_SYNC,
+        ObjectKind.DRIFT,
+    }
     states = {o.object_id: o for o in home.observations}
     for connector_id, connector in exchange.items():
         assert states[connector_id].details["status"] == connector.status
@@ -257,8 +254,8 @@ def test_lost_credentials_are_observed_and_leave_the_snapshots_alone(
     call_command("watch_run", "check_credentials", "--here")  # as its schedule finds it
     call_command("watch_run", "sweep", "--tenant", HOME, "--here")
 
-    # The credential check is counted as a sweep of the credentials too (watch.incidents).
-    (result,) = [r for r in observed if not r.sweep_key.startswith("credential-check:")]
+    # The credential check reports what it found too (watch.incidents): the sweep's own result.
+    (result,) = [r for r in observed if r.sweep_key.startswith(f"{HOME}@")]
     (seen,) = result.observations
     assert (seen.kind, seen.state, seen.name) == (ObjectKind.CREDENTIAL, "needs_sign_in", ADMIN)
     assert result.read_kinds == {ObjectKind.CREDENTIAL} and not result.complete
