@@ -198,6 +198,12 @@ def refresh_concurrency() -> int:
     return max(1, int(getattr(settings, "TENANT_REFRESH_CONCURRENCY", 8)))
 
 
+def refresh_chunk_size() -> int:
+    """Tenants per step of the page's progressive refresh (each step is one request, within the
+    request's Graph deadline)."""
+    return max(1, int(getattr(settings, "TENANT_REFRESH_CHUNK", 16)))
+
+
 def tenants_refresh(
     *,
     tenants: Iterable[ManagedTenant],
