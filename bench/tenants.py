@@ -12,9 +12,10 @@ test client, then measures:
       after step, `TENANT_REFRESH_CHUNK` tenants a step, as the page chains them) across
       `--refresh-tenants` customer tenants of the sandbox (each 50 Exchange connectors, 4 App
       Proxy connectors, 2 groups) at the default concurrency, vs. one tenant's refresh x tenants
-      / concurrency: the ratio (goal <= 1.3) is what the fan-out loses to its bookkeeping. Graph's own latency is the sandbox's
-      "delay" fault on every `$batch` (`--latency` seconds, as a network would add); the Graph
-      calls counted are top-level requests in the sandbox's request log.
+      / concurrency: the ratio (goal <= 1.3) is what the fan-out loses to its bookkeeping.
+      Graph's own latency is the sandbox's "delay" fault on every `$batch` (`--latency` seconds,
+      as a network would add); the Graph calls counted are top-level requests in the sandbox's
+      request log.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from kernel.csv_export import csv_cell, csv_download, csv_writer
 from kernel.graph_clients import graph_client_for_session, graph_for, graph_for_each_tenant
@@ -305,5 +306,5 @@ def _refresh_answer(
     response = render(request, "tenants/_refresh.html", context)
     if stopped or not progress.more:
         # The list shows the new snapshots (it reloads itself on this event).
-        response["HX-Trigger"] = "tenants-refreshed"
+        trigger_client_event(response, "tenants-refreshed")
     return response
