@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -183,13 +184,29 @@ def _health(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime) -> 
         return tenant_health_read(graph=graph, now=now, app_proxy=False)
 
 
-def _in_worker(
-    tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime, deadline: Deadline | None
-) -> RefreshOutcome:
+def _worker(
+    pending: queue.SimpleQueue[ManagedTenant],
+    done: queue.SimpleQueue[RefreshOutcome],
+    graph_for_tenant: GraphForTenant,
+    now: datetime,
+    deadline: Deadline | None,
+) -> None:
+    """One worker thread: read tenants until none is left, each failing on its own, under the
+    request's Graph deadline; its database connections are closed once, when it is done (not
+    after every tenant: a connection per tenant cost more than the bookkeeping it saved)."""
     within = graph_deadline(deadline.remaining()) if deadline else contextlib.nullcontext()
     try:
         with within:
-            return _read_one(tenant_id, graph_for_tenant, now)
+            while True:
+                try:
+                    tenant = pending.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.put(_read_one(tenant.tenant_id, graph_for_tenant, now))
+                except BaseException as exc:  # noqa: BLE001 - the caller waits for every tenant
+                    done.put(RefreshOutcome(tenant.tenant_id, None, f"Unexpected error: {exc}"))
+                    raise
     finally:
         connections.close_all()  # the worker thread's own connections
 
@@ -210,26 +227,33 @@ def tenants_refresh(
     graph_for_tenant: GraphForTenant,
     concurrency: int | None = None,
 ) -> list[RefreshOutcome]:
-    """Read every tenant's health, at most `concurrency` at once, and store each snapshot."""
+    """Read every tenant's health, at most `concurrency` at once, and store each snapshot as
+    soon as it is read (in this thread, while the workers wait on Graph for the others)."""
     tenants = list(tenants)
     now = timezone.now()
-    workers = min(concurrency or refresh_concurrency(), len(tenants)) or 1
-    if workers == 1:
-        outcomes = [_read_one(t.tenant_id, graph_for_tenant, now) for t in tenants]
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-refresh") as pool:
-            # The request's Graph deadline holds in the workers too, so the whole refresh ends
-            # within it (a tenant not read by then fails on its own, with the timeout).
-            deadline = current_deadline()
-            futures = [
-                pool.submit(_in_worker, t.tenant_id, graph_for_tenant, now, deadline)
-                for t in tenants
-            ]
-            outcomes = [future.result() for future in futures]
     by_id = {tenant.tenant_id: tenant for tenant in tenants}
-    for outcome in outcomes:
-        _store(by_id[outcome.tenant_id], outcome, now)
-    return outcomes
+    workers = min(concurrency or refresh_concurrency(), len(tenants)) or 1
+    outcomes: dict[str, RefreshOutcome] = {}
+    if workers == 1:
+        for tenant in tenants:
+            outcomes[tenant.tenant_id] = _read_one(tenant.tenant_id, graph_for_tenant, now)
+            _store(tenant, outcomes[tenant.tenant_id], now)
+        return list(outcomes.values())
+    pending: queue.SimpleQueue[ManagedTenant] = queue.SimpleQueue()
+    for tenant in tenants:
+        pending.put(tenant)
+    done: queue.SimpleQueue[RefreshOutcome] = queue.SimpleQueue()
+    # The request's Graph deadline holds in the workers too, so the whole refresh ends within it
+    # (a tenant not read by then fails on its own, with the timeout).
+    deadline = current_deadline()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-refresh") as pool:
+        for _ in range(workers):
+            pool.submit(_worker, pending, done, graph_for_tenant, now, deadline)
+        for _ in tenants:
+            outcome = done.get()
+            outcomes[outcome.tenant_id] = outcome
+            _store(by_id[outcome.tenant_id], outcome, now)
+    return [outcomes[tenant.tenant_id] for tenant in tenants]
 
 
 def _store(tenant: ManagedTenant, outcome: RefreshOutcome, now: datetime) -> None:
