@@ -132,3 +132,16 @@ def test_the_page_offers_the_refresh_to_operators_only(stepwise: Client, partner
     reader = sign_in(Client(), "reader@sandbox.example")
     assert 'data-testid="refresh"' not in reader.get("/tenants/health/").content.decode()
     assert estate
+
+
+def test_a_tenant_that_fails_keeps_its_last_figures(stepwise: Client, sandbox_faults) -> None:
+    stepwise.post("/tenants/health/refresh/", **HTMX)  # the first step: three tenants
+    before = {snap.tenant_id: snap for snap in TenantSnapshot.objects.filter(ok=True)}
+    assert before  # some were read
+    sandbox_faults.install({"path": "*/$batch", "fault": "malformed"})
+    html = stepwise.post("/tenants/health/refresh/", **HTMX).content.decode()
+    assert "3 failed" in html
+    for tenant_id, was in before.items():
+        now = TenantSnapshot.objects.get(tenant_id=tenant_id)
+        assert not now.ok and now.error and now.taken_at > was.taken_at
+        assert (now.exchange_total, now.groups_at_risk) == (was.exchange_total, was.groups_at_risk)
