@@ -16,6 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from audit import apis as audit_apis
 from connectors.apis import app_proxy, exchange
 from kernel.api.docs import SWAGGER_UI_STYLE_HASH, DocsView, SchemaView
+from kernel.api.schema import TENANT_PARAMETER
 from tenants import apis as tenant_apis
 
 
@@ -113,9 +114,22 @@ v1_outside_tenants = [
     path("tenants/", api(tenant_apis.TenantListApi), name="tenant-list"),
 ]
 
+# What the schema documents: every operation as today (in the caller's home tenant) and again
+# under `/api/v1/tenants/{tenant}/` (the same views: the tenant routing middleware picks the
+# tenant from the path and resolves it with that tenant's URLconf, so these patterns only
+# describe; `kernel.api.schema.document_tenant_paths` names the parameter).
+documented = [
+    path("api/v1/", include(v1 + v1_outside_tenants)),
+    path(f"api/v1/tenants/<str:{TENANT_PARAMETER}>/", include(v1)),
+]
+
 # Like every /api/ URL, the schema and the docs answer only a signed-in caller.
 documentation = [
-    path("schema/", api(SchemaView, permission_classes=[IsAuthenticated]), name="schema"),
+    path(
+        "schema/",
+        api(SchemaView, permission_classes=[IsAuthenticated], patterns=documented),
+        name="schema",
+    ),
     path(
         "docs/",
         # Swagger UI's page has one small inline <style>: allowed by its hash, here only.

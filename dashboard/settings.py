@@ -468,6 +468,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kernel.api.schema.add_error_responses",
+        "kernel.api.schema.document_tenant_paths",
     ],
 }
 

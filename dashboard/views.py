@@ -18,6 +18,9 @@ from connectors import selectors
 from graph.errors import GraphAuthError, GraphError
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
+from kernel.tenancy import home_tenant_id
+from tenants import selectors as tenant_selectors
+from tenants import views as tenant_views
 from watch.alert_selectors import open_incidents
 from watch.broker import broker_reachability
 
@@ -25,13 +28,19 @@ from watch.broker import broker_reachability
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     """Who is signed in, and both connector families at a glance (each card on its own: a Graph
-    fault or a missing consent on one leaves the other)."""
+    fault or a missing consent on one leaves the other); for an admin of several tenants, every
+    tenant at a glance instead (the all-tenants list)."""
     context: dict[str, Any] = {
         "tenant_id": request.user.tenant_id,
         "authority": settings.ENTRA_AUTHORITY,
         "graph_base_url": settings.GRAPH_BASE_URL,
         "alerts": open_incidents(),
     }
+    if tenant_selectors.manages_other_tenants(home_tenant_id=home_tenant_id(request)):
+        # Several tenants: the overview is the all-tenants list, from stored snapshots.
+        return tenant_views.health_page(
+            request, template="dashboard/overview.html", context={**context, "all_tenants": True}
+        )
     # Deliberately inline: each card shows its own fault, so one family's outage leaves the
     # other's card; no token at all still takes the one fault path (sign-in).
     try:

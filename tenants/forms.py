@@ -47,3 +47,26 @@ class TenantHealthFilterForm(forms.Form):
             "problems_only": bool(data.get("problems")),
             "sort": data.get("sort") or "tenant",
         }
+
+
+class TenantRefreshForm(forms.Form):
+    """One step of the progressive refresh: where the previous step ended, the counts so far."""
+
+    after = forms.CharField(required=False, max_length=64)
+    done = forms.IntegerField(required=False, min_value=0, max_value=1_000_000)
+    failed = forms.IntegerField(required=False, min_value=0, max_value=1_000_000)
+    stop = forms.BooleanField(required=False)
+
+    def clean_after(self) -> str:
+        value = self.cleaned_data["after"].strip().lower()
+        if value and not (GUID.match(value) or DOMAIN.match(value)):
+            raise forms.ValidationError("Not a tenant id: start the refresh again.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["done"] = data.get("done") or 0
+        data["failed"] = data.get("failed") or 0
+        if data["failed"] > data["done"]:
+            self.add_error("failed", "More tenants failed than were refreshed.")
+        return data

@@ -76,6 +76,11 @@ def managed_tenant_list(*, query: str = "") -> QuerySet[ManagedTenant]:
     return rows
 
 
+def manages_other_tenants(*, home_tenant_id: str) -> bool:
+    """Whether the user sees tenants besides the home one (the overview is then all tenants)."""
+    return managed_tenant_list().exclude(tenant_id=home_tenant_id.lower()).exists()
+
+
 @dataclass(frozen=True)
 class TenantRow:
     tenant: ManagedTenant
@@ -179,3 +184,12 @@ def tenant_health_list(
         for field in fields
     ]
     return rows.order_by(*order, "tenant_id")
+
+
+def refresh_chunk(*, after: str, size: int) -> QuerySet[ManagedTenant]:
+    """The next `size` managed tenants after the tenant id `after`: one step of a progressive
+    refresh (tenant id order, so a step never repeats or skips a tenant)."""
+    rows = managed_tenant_list()
+    if after:
+        rows = rows.filter(tenant_id__gt=after)
+    return rows.order_by("tenant_id")[:size]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ from graph.deadline import Deadline, current_deadline, graph_deadline
 from graph.errors import GraphAuthError, GraphError
 from kernel import identity
 from tenants.errors import TenantNotFound
-from tenants.health import TenantRead, read_tenant
+from tenants.health import TenantHealth, TenantRead, read_tenant
 from tenants.models import AccessState, ManagedTenant, TenantSnapshot, TenantSource
 from tenants.selectors import GRANTING
 
@@ -132,13 +133,22 @@ def _access_state(refused: identity.TenantRefused | None) -> str:
     return AccessState.NO_ACCESS
 
 
-def tenant_access_record(
-    *, tenant: ManagedTenant, refused: identity.TenantRefused | None, now: datetime
-) -> None:
+ACCESS_FIELDS = ["access", "access_detail", "access_checked_at"]
+
+
+def _set_access(
+    tenant: ManagedTenant, refused: identity.TenantRefused | None, now: datetime
+) -> ManagedTenant:
     tenant.access = _access_state(refused)
     tenant.access_detail = refused.detail if refused else ""
     tenant.access_checked_at = now
-    tenant.save(update_fields=["access", "access_detail", "access_checked_at"])
+    return tenant
+
+
+def tenant_access_record(
+    *, tenant: ManagedTenant, refused: identity.TenantRefused | None, now: datetime
+) -> None:
+    _set_access(tenant, refused, now).save(update_fields=ACCESS_FIELDS)
 
 
 def tenant_access_check(*, tenant: ManagedTenant, graph: GraphClient) -> None:
@@ -185,13 +195,25 @@ def tenant_read(tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime)
         return read_tenant(graph=graph, now=now, app_proxy=False)
 
 
-def _in_worker(
-    tenant_id: str, graph_for_tenant: GraphForTenant, now: datetime, deadline: Deadline | None
-) -> RefreshOutcome:
+def _worker(
+    pending: queue.SimpleQueue[str],
+    graph_for_tenant: GraphForTenant,
+    now: datetime,
+    deadline: Deadline | None,
+) -> list[RefreshOutcome]:
+    """One worker thread: read tenants until none is left (each failing on its own) under the
+    request's Graph deadline, then close its database connections once (not after every
+    tenant: a connection per tenant cost more than the read's own bookkeeping)."""
+    outcomes = []
     within = graph_deadline(deadline.remaining()) if deadline else contextlib.nullcontext()
     try:
         with within:
-            return _read_one(tenant_id, graph_for_tenant, now)
+            while True:
+                try:
+                    tenant_id = pending.get_nowait()
+                except queue.Empty:
+                    return outcomes
+                outcomes.append(_read_one(tenant_id, graph_for_tenant, now))
     finally:
         connections.close_all()  # the worker thread's own connections
 
@@ -200,40 +222,76 @@ def refresh_concurrency() -> int:
     return max(1, int(getattr(settings, "TENANT_REFRESH_CONCURRENCY", 8)))
 
 
+def refresh_chunk_size() -> int:
+    """Tenants per step of the page's progressive refresh (each step is one request, within the
+    request's Graph deadline)."""
+    return max(1, int(getattr(settings, "TENANT_REFRESH_CHUNK", 16)))
+
+
 def tenants_refresh(
     *,
     tenants: Iterable[ManagedTenant],
     graph_for_tenant: GraphForTenant,
     concurrency: int | None = None,
 ) -> list[RefreshOutcome]:
-    """Read every tenant's health, at most `concurrency` at once, and store each snapshot."""
+    """Read every tenant's health, at most `concurrency` at once, then store every snapshot in
+    one transaction."""
     tenants = list(tenants)
     now = timezone.now()
     workers = min(concurrency or refresh_concurrency(), len(tenants)) or 1
     if workers == 1:
-        outcomes = [_read_one(t.tenant_id, graph_for_tenant, now) for t in tenants]
+        read = {t.tenant_id: _read_one(t.tenant_id, graph_for_tenant, now) for t in tenants}
     else:
+        pending: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for tenant in tenants:
+            pending.put(tenant.tenant_id)
+        # The request's Graph deadline holds in the workers too, so the whole refresh ends
+        # within it (a tenant not read by then fails on its own, with the timeout).
+        deadline = current_deadline()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-refresh") as pool:
-            # The request's Graph deadline holds in the workers too, so the whole refresh ends
-            # within it (a tenant not read by then fails on its own, with the timeout).
-            deadline = current_deadline()
             futures = [
-                pool.submit(_in_worker, t.tenant_id, graph_for_tenant, now, deadline)
-                for t in tenants
+                pool.submit(_worker, pending, graph_for_tenant, now, deadline)
+                for _ in range(workers)
             ]
-            outcomes = [future.result() for future in futures]
-    by_id = {tenant.tenant_id: tenant for tenant in tenants}
-    for outcome in outcomes:
-        tenant_snapshot_store(tenant=by_id[outcome.tenant_id], outcome=outcome, now=now)
+            read = {outcome.tenant_id: outcome for f in futures for outcome in f.result()}
+    outcomes = [read[tenant.tenant_id] for tenant in tenants]
+    tenant_snapshots_store(list(zip(tenants, outcomes, strict=True)), now=now)
     return outcomes
 
 
-def tenant_snapshot_store(*, tenant: ManagedTenant, outcome: RefreshOutcome, now: datetime) -> None:
-    """Keep what a read found as the tenant's snapshot (and its access state, when the tenant's
-    token endpoint answered): the all-tenants page and the watch's sweep store it alike."""
-    if outcome.read is not None or outcome.refused is not None:
-        tenant_access_record(tenant=tenant, refused=outcome.refused, now=now)
-    values: dict = {"taken_at": now, "ok": outcome.read is not None, "error": outcome.error}
-    if outcome.read is not None:
-        values.update(vars(outcome.read.health()))  # its `error`: a part it could not read
-    TenantSnapshot.objects.update_or_create(tenant=tenant, defaults=values)
+# A snapshot's figures: replaced by a successful read, kept (the last known) by a failed one.
+SNAPSHOT_FIGURES = [field.name for field in fields(TenantHealth) if field.name != "error"]
+
+
+def tenant_snapshots_store(
+    read: list[tuple[ManagedTenant, RefreshOutcome]], *, now: datetime
+) -> None:
+    """Keep what reads found as the tenants' snapshots, the all-tenants refresh's and the
+    watch's sweep's alike: every outcome in a few statements, in one transaction (the profile of
+    a 50-tenant refresh showed one transaction per tenant queueing on the database's write
+    lock): the access each read proved, the snapshots of the tenants read (every figure), those
+    of the tenants that failed (when, and why: their last figures stay)."""
+    checked = [
+        _set_access(tenant, outcome.refused, now)
+        for tenant, outcome in read
+        if outcome.read is not None or outcome.refused is not None
+    ]
+    fresh = [
+        TenantSnapshot(tenant=tenant, taken_at=now, ok=True, **vars(outcome.read.health()))
+        for tenant, outcome in read
+        if outcome.read is not None
+    ]
+    failed = [
+        TenantSnapshot(tenant=tenant, taken_at=now, ok=False, error=outcome.error)
+        for tenant, outcome in read
+        if outcome.read is None
+    ]
+    with transaction.atomic():
+        ManagedTenant.objects.bulk_update(checked, ACCESS_FIELDS)
+        for snapshots, figures in ((fresh, [*SNAPSHOT_FIGURES, "error"]), (failed, ["error"])):
+            TenantSnapshot.objects.bulk_create(
+                snapshots,
+                update_conflicts=True,
+                unique_fields=["tenant"],
+                update_fields=["taken_at", "ok", *figures],
+            )

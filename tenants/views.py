@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from kernel.csv_export import csv_cell, csv_download, csv_writer
 from kernel.graph_clients import graph_client_for_session, graph_for, graph_for_each_tenant
@@ -22,8 +24,9 @@ from kernel.listing import query_without
 from kernel.roles import Role, role_required
 from kernel.tenancy import home_tenant_id
 from tenants import selectors, services
-from tenants.forms import TenantAddForm, TenantHealthFilterForm
+from tenants.forms import TenantAddForm, TenantHealthFilterForm, TenantRefreshForm
 from tenants.models import ManagedTenant
+from tenants.services import refresh_chunk_size
 
 # Where the switcher lands in the other tenant: the same section, never an object of this one.
 SECTION_PATHS = ("app-proxy/groups/", "app-proxy/connectors/", "audit/intune/", "audit/")
@@ -172,18 +175,29 @@ HEALTH_COLUMNS = (
 
 @require_GET
 def tenant_health(request: HttpRequest) -> HttpResponse:
+    return health_page(request, template="tenants/health.html")
+
+
+def health_page(
+    request: HttpRequest, *, template: str, context: dict | None = None
+) -> HttpResponse:
+    """The all-tenants list from stored snapshots (no Graph call), filtered, sorted, paged or as
+    CSV, rendered in `template` (which includes `tenants/_health.html`): the all-tenants page
+    and the overview of an admin with several tenants."""
     _ensure_home(request)
+    context = {**(context or {}), "refresh_chunk": refresh_chunk_size()}
     form = TenantHealthFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, "tenants/health.html", {"form": form, "rows": []}, status=400)
+        return render(request, template, {**context, "form": form, "rows": []}, status=400)
     tenants = selectors.tenant_health_list(**form.selector_arguments())
     if form.cleaned_data.get("format") == "csv":
         return csv_download(_health_csv(tenants.iterator()), name="tenant-health")
     page = Paginator(tenants, HEALTH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "tenants/health.html",
+        template,
         {
+            **context,
             "form": form,
             "rows": [selectors.HealthRow(tenant) for tenant in page.object_list],
             "page": page,
@@ -217,17 +231,80 @@ def _health_csv(tenants: Iterable[ManagedTenant]) -> Iterator[str]:
         )
 
 
+@dataclass(frozen=True)
+class RefreshProgress:
+    """Where a progressive refresh stands: carried from one step's answer to the next request."""
+
+    total: int
+    done: int
+    failed: int
+    after: str = ""  # the last tenant id refreshed (tenant id order)
+    more: bool = False
+    first: bool = False
+
+    @property
+    def shown_done(self) -> int:
+        return min(self.done, self.total)
+
+
 @require_POST
 @role_required(Role.OPERATOR)
 def tenant_health_refresh(request: HttpRequest) -> HttpResponse:
-    """Read every tenant's health now: bounded concurrency, each tenant failing on its own."""
+    """One step of the progressive refresh: the next `TENANT_REFRESH_CHUNK` tenants (in tenant id
+    order, after `after`), read at bounded concurrency, each failing on its own, so each request
+    ends within the request's Graph deadline however many tenants there are. Under htmx the
+    answer shows the progress and, while tenants remain, asks for the next step itself (a Stop
+    button ends the chain); a plain POST refreshes one step and goes back to the list."""
     _ensure_home(request)
-    tenants = list(selectors.managed_tenant_list())
+    form = TenantRefreshForm(request.POST)
+    if not form.is_valid():
+        context = {"refresh_form": form, "refresh_chunk": refresh_chunk_size()}
+        return render(request, "tenants/_refresh.html", context, status=form_error_status(request))
+    step = form.cleaned_data
+    total = selectors.managed_tenant_list().count()
+    if step["stop"]:
+        progress = RefreshProgress(
+            total=total, done=step["done"], failed=step["failed"], after=step["after"]
+        )
+        return _refresh_answer(request, progress, failures=[], stopped=True)
+    chunk = list(selectors.refresh_chunk(after=step["after"], size=refresh_chunk_size()))
     with graph_for_each_tenant(request) as graph_for_tenant:
-        outcomes = services.tenants_refresh(tenants=tenants, graph_for_tenant=graph_for_tenant)
-    failed = sum(outcome.read is None for outcome in outcomes)
-    text = f"Refreshed {len(outcomes) - failed} of {len(outcomes)} tenants."
-    (messages.warning if failed else messages.success)(request, text)
-    return redirect(
-        reverse("tenants:health") + (f"?{request.GET.urlencode()}" if request.GET else "")
+        outcomes = services.tenants_refresh(tenants=chunk, graph_for_tenant=graph_for_tenant)
+    labels = {tenant.tenant_id: tenant.label for tenant in chunk}
+    failures = [(labels[o.tenant_id], o.error) for o in outcomes if o.read is None]
+    progress = RefreshProgress(
+        total=total,
+        done=step["done"] + len(outcomes),
+        failed=step["failed"] + len(failures),
+        after=chunk[-1].tenant_id if chunk else step["after"],
+        more=bool(chunk) and selectors.refresh_chunk(after=chunk[-1].tenant_id, size=1).exists(),
+        first=not step["after"],
     )
+    return _refresh_answer(request, progress, failures=failures)
+
+
+def _refresh_answer(
+    request: HttpRequest,
+    progress: RefreshProgress,
+    *,
+    failures: list[tuple[str, str]],
+    stopped: bool = False,
+) -> HttpResponse:
+    if not getattr(request, "htmx", False):
+        text = f"Refreshed {progress.done} of {progress.total} tenants"
+        text += f"; {progress.failed} failed." if progress.failed else "."
+        (messages.warning if progress.failed else messages.success)(request, text)
+        return redirect(
+            reverse("tenants:health") + (f"?{request.GET.urlencode()}" if request.GET else "")
+        )
+    context = {
+        "progress": progress,
+        "failures": failures,
+        "stopped": stopped,
+        "refresh_chunk": refresh_chunk_size(),
+    }
+    response = render(request, "tenants/_refresh.html", context)
+    if stopped or not progress.more:
+        # The list shows the new snapshots (it reloads itself on this event).
+        trigger_client_event(response, "tenants-refreshed")
+    return response

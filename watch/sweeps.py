@@ -38,7 +38,7 @@ from kernel import identity
 from kernel.locks import LockTimeout, object_lock
 from tenants.health import TenantRead
 from tenants.models import AccessState, ManagedTenant
-from tenants.services import RefreshOutcome, tenant_read, tenant_snapshot_store
+from tenants.services import RefreshOutcome, tenant_read, tenant_snapshots_store
 from watch import credentials
 from watch.budget import BudgetExceeded, SweepBudget
 from watch.models import CredentialStatus, Sweep, SweepStatus, SweepTrigger, WatchedTenant
@@ -338,7 +338,7 @@ def observe(
         return _unreachable(tenant, RefreshOutcome(tenant_id, None, str(exc)), seen)
     except GraphError as exc:
         return _unreachable(tenant, RefreshOutcome(tenant_id, None, str(exc)), seen)
-    tenant_snapshot_store(tenant=tenant, outcome=RefreshOutcome(tenant_id, read), now=now)
+    tenant_snapshots_store([(tenant, RefreshOutcome(tenant_id, read))], now=now)
     observations = [
         _tenant(tenant, "reachable", ""),
         *_credential_active(),
@@ -385,7 +385,7 @@ def _unreachable(
     seen: Seen,
     also: Sequence[Observation] = (),
 ) -> SweepResult:
-    tenant_snapshot_store(tenant=tenant, outcome=outcome, now=seen.observed_at)
+    tenant_snapshots_store([(tenant, outcome)], now=seen.observed_at)
     _keep_watching(tenant)
     observations = [_tenant(tenant, "unreachable", outcome.error), *also]
     return seen.result(observations, complete=False, error=outcome.error)

@@ -55,3 +55,36 @@ def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
             for code, description in ERROR_RESPONSES.items():
                 responses.setdefault(code, {"description": description, "content": error})
     return result
+
+
+# The path parameter of every tenant-scoped operation: `/api/v1/tenants/{tenant}/…`.
+TENANT_PARAMETER = "tenant"
+TENANT_PREFIX = f"/api/v1/tenants/{{{TENANT_PARAMETER}}}/"
+TENANT_DESCRIPTION = (
+    "The tenant to act in: its id (a GUID) or a domain the dashboard knows, one of the managed "
+    "tenants that `GET /api/v1/tenants/` lists (`apiRoot`). Graph is called in that tenant with "
+    "the caller's own delegated token. A tenant the dashboard does not manage answers 404; one "
+    "the dashboard may not open (`TENANT_ALLOW_LIST`) answers 403. The same operation without "
+    "`/tenants/{tenant}` acts in the caller's home tenant."
+)
+
+
+def document_tenant_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: each operation under `/api/v1/tenants/{tenant}/` is
+    its home-tenant twin in a tenant (the same tags, its own operationId, the tenant described)."""
+    paths = result.get("paths", {})
+    for path, operations in paths.items():
+        if not path.startswith(TENANT_PREFIX):
+            continue
+        twin = paths.get("/api/v1/" + path.removeprefix(TENANT_PREFIX), {})
+        for method, operation in operations.items():
+            home = twin.get(method, {})
+            if "operationId" in home:
+                operation["operationId"] = f"{home['operationId']}_in_tenant"
+            if "tags" in home:
+                operation["tags"] = home["tags"]
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter.get("name") == TENANT_PARAMETER:
+                    parameter["description"] = TENANT_DESCRIPTION
+                    parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 253}
+    return result

@@ -2,7 +2,9 @@
 
 No answer may be a 5xx that Graph did not cause, and every answer must match the schema (status,
 content type, headers, body). SCHEMATHESIS_EXAMPLES sets the examples per operation (120 by
-default: over 2,000 calls in all).
+default: over 2,000 calls in all). The same operations under `/api/v1/tenants/{tenant}/` run the
+same views, so they get SCHEMATHESIS_TENANT_EXAMPLES each (10 by default), in the caller's home
+tenant named by its id: they check the routing and the schema's tenant paths, not the views again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -27,6 +30,8 @@ from tests.sandbox import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "120"))
+TENANT_EXAMPLES = int(os.environ.get("SCHEMATHESIS_TENANT_EXAMPLES", "10"))
+TENANT_SCOPED = "/api/v1/tenants/{tenant}/"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -44,12 +49,22 @@ def admin_headers(live_server: Any, settings: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {device_code_token(ADMIN)}"}
 
 
+def in_tenant(case: Any, tenant: str) -> Any:
+    case.path_parameters["tenant"] = tenant
+    return case
+
+
 def fuzz(operation: Any, base_url: str, headers: dict[str, str], calls: dict[str, int]) -> None:
     """Generated calls to one operation, each answer checked against the schema."""
+    strategy = operation.as_strategy()
+    examples = EXAMPLES
+    if operation.path.startswith(TENANT_SCOPED):
+        strategy = strategy.map(lambda case: in_tenant(case, django_settings.ENTRA_TENANT_ID))
+        examples = TENANT_EXAMPLES
 
-    @given(case=operation.as_strategy())
+    @given(case=strategy)
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
@@ -71,6 +86,8 @@ def test_every_operation_answers_within_its_schema(
     calls: dict[str, int] = {}
     for result in schema.get_all_operations():
         fuzz(result.ok(), live_server.url, admin_headers, calls)
-    assert len(calls) >= 20, calls  # every operation was exercised
+    scoped = sum(TENANT_SCOPED in label for label in calls)
+    assert len(calls) >= 40 and scoped >= 19, calls  # every operation was exercised
     print(f"schemathesis: {sum(calls.values())} calls over {len(calls)} operations")
-    assert sum(calls.values()) >= EXAMPLES * len(calls) * 0.9, calls
+    expected = EXAMPLES * (len(calls) - scoped) + TENANT_EXAMPLES * scoped
+    assert sum(calls.values()) >= expected * 0.9, calls
