@@ -40,6 +40,7 @@ class TargetType(models.TextChoices):
     APP_PROXY_CONNECTOR = "appProxyConnector", "App Proxy connector"
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
+    SCHEDULED_SYNC = "scheduledSync", "Scheduled sync"
 
 
 class Action(models.TextChoices):
@@ -57,6 +58,11 @@ class Action(models.TextChoices):
     WATCH_CREDENTIAL_ENABLE = "watchCredential.enable", "Turn the watch on"
     WATCH_CREDENTIAL_REVOKE = "watchCredential.revoke", "Revoke the watch's credentials"
     WATCH_CREDENTIAL_LOST = "watchCredential.needsSignIn", "Watch credentials need sign-in"
+    SCHEDULED_SYNC_CREATE = "scheduledSync.create", "Create scheduled sync"
+    SCHEDULED_SYNC_UPDATE = "scheduledSync.update", "Edit scheduled sync"
+    SCHEDULED_SYNC_PAUSE = "scheduledSync.pause", "Pause scheduled sync"
+    SCHEDULED_SYNC_RESUME = "scheduledSync.resume", "Resume scheduled sync"
+    SCHEDULED_SYNC_DELETE = "scheduledSync.delete", "Delete scheduled sync"
 
 
 def action_label(value: str) -> str:

@@ -369,6 +369,12 @@ HEALTHZ_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT_SE
 WATCH_PAGE_REFRESH_SECONDS = int(os.environ.get("WATCH_PAGE_REFRESH_SECONDS", "10"))
 # How many runs of each task the watch page keeps.
 WATCH_RUNS_KEPT = int(os.environ.get("WATCH_RUNS_KEPT", "50"))
+# Scheduled syncs: how long after a run's sync requests the watch reads lastSyncDateTime to see
+# whether they landed (Intune's syncs take minutes), and how many runs of each schedule it keeps.
+WATCH_SCHEDULED_SYNC_VERIFY_SECONDS = int(
+    os.environ.get("WATCH_SCHEDULED_SYNC_VERIFY_SECONDS", "600")
+)
+WATCH_SCHEDULE_RUNS_KEPT = int(os.environ.get("WATCH_SCHEDULE_RUNS_KEPT", "100"))
 
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
