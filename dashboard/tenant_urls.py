@@ -32,6 +32,7 @@ def _build(segment: str) -> ModuleType:
         path("api/", include((api_patterns, "api"))),
         path(f"t/{segment}/", include("connectors.urls")),
         path(f"t/{segment}/audit/", include("audit.urls")),
+        path(f"t/{segment}/watch/schedules/", include("watch.schedule_urls")),
     ]
     return urlconf
 

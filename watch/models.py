@@ -6,6 +6,8 @@ import json
 
 from django.db import models
 
+from connectors.enums import SyncProgress, label_for
+
 
 class CredentialStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -160,3 +162,11 @@ class ScheduleRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.task_id} of {self.schedule_id}: {self.outcome}"
+
+    @property
+    def connector_results(self) -> list[dict[str, str]]:
+        """Each connector's outcome with its label, as the list shows it."""
+        return [
+            {**entry, "label": label_for(SyncProgress, entry.get("progress"))}
+            for entry in self.results
+        ]
