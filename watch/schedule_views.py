@@ -61,7 +61,10 @@ def schedule_create(request: HtmxHttpRequest) -> HttpResponse:
         connectors=_connectors(request),
         initial={"timezone": "UTC", "every_minutes": 60},
     )
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST":
+        form.fields["timezone"].widget.attrs["data-browser-time-zone"] = ""
+        return _form_page(request, form, None)
+    if not form.is_valid():
         return _form_page(request, form, None)
     tenant = request_tenant(request)
     schedule = schedules.schedule_create(

@@ -4,6 +4,7 @@ audited); every field tried with bad values; Operators and Readers only look."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -119,6 +120,8 @@ def test_a_cron_schedule_in_the_admin_s_time_zone(
     assert "cron 30 2 * * 1-5 (America/New_York)" in listing
     assert "Every Exchange connector" in listing
     assert "skips 08:00–18:00 America/New_York on Mon, Tue, Wed, Thu, Fri" in listing
+    # The next run as beat computes it, shown in the schedule's zone: 02:30 on a weekday.
+    assert re.search(r"\d{4}-\d\d-\d\d 02:30 E[SD]T</time>", listing), listing
 
 
 @pytest.mark.parametrize(
