@@ -23,6 +23,7 @@ from connectors.selectors import exchange_connector_list, sync_landed
 from connectors.services import exchange_connector_bulk_sync
 from graph.errors import GraphError
 from kernel.faults import graph_fault_message
+from kernel.identity import TenantRefused
 from watch.credentials import graph_for_watch, watch_actor
 from watch.models import ScheduledSync, ScheduleRun, ScheduleRunOutcome
 from watch.observations import ObjectKind, Observation, SweepResult, sweep_observed
@@ -38,6 +39,16 @@ REQUEST_PROGRESS = {
 
 def _graph(schedule: ScheduledSync) -> Any:
     return graph_for_watch(via=schedule.via, tenant=schedule.tenant_id)
+
+
+def _fault_message(schedule: ScheduledSync, error: GraphError | TenantRefused) -> str:
+    """What stopped the run, in the admin's terms (Graph's request id included)."""
+    if isinstance(error, TenantRefused):
+        return (
+            f"{schedule.tenant_name or schedule.tenant_id} refused the watch's account a token "
+            f"({error.reason.replace('_', ' ')}): {error.detail}"
+        )
+    return graph_fault_message(error)
 
 
 def _start(schedule: ScheduledSync, task_id: str) -> tuple[ScheduleRun, bool]:
@@ -81,9 +92,9 @@ def run(schedule: ScheduledSync, *, task_id: str) -> ScheduleRun:
             connector_ids=ids,
             sync_type=schedule.sync_type,
         )
-    except GraphError as error:
+    except (GraphError, TenantRefused) as error:
         run.outcome = ScheduleRunOutcome.FAILED
-        run.message = graph_fault_message(error)
+        run.message = _fault_message(schedule, error)
         run.verified_at = timezone.now()
         run.save(update_fields=["outcome", "message", "verified_at"])
         _observe(schedule, run)
@@ -116,8 +127,8 @@ def verify(run: ScheduleRun) -> ScheduleRun:
             row.connector.id: row.connector
             for row in exchange_connector_list(graph=_graph(schedule), now=timezone.now())
         }
-    except GraphError as error:
-        run.message = f"Could not check the syncs: {graph_fault_message(error)}"
+    except (GraphError, TenantRefused) as error:
+        run.message = f"Could not check the syncs: {_fault_message(schedule, error)}"
         listed = None
     for entry in run.results:
         connector = (listed or {}).get(entry["id"])

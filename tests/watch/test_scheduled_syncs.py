@@ -278,3 +278,22 @@ def test_a_run_without_the_watch_s_credentials_fails_and_tells_the_alerts(
     assert "signs in for it on the watch page" in run.message
     (result,) = observed
     assert result.observations[0].state == "not_landed"
+
+
+def test_a_tenant_that_refuses_the_watch_fails_the_run_and_tells_the_alerts(
+    watch_on: Client, observed: list[SweepResult]
+) -> None:
+    schedule = make_schedule([exchange_connector()], due=False)
+    ScheduledSync.objects.filter(pk=schedule.pk).update(
+        tenant_id="00000000-0000-4000-8000-00000000dead", tenant_name="Gone Ltd"
+    )
+    schedule.refresh_from_db()
+
+    run = scheduled_syncs.run(schedule, task_id="t-refused")
+
+    assert run.outcome == ScheduleRunOutcome.FAILED
+    assert run.message.startswith("Gone Ltd refused the watch's account a token")
+    (result,) = observed
+    assert result.tenant_id == "00000000-0000-4000-8000-00000000dead"
+    assert result.observations[0].state == "not_landed"
+    assert not AuditEntry.objects.filter(action="exchangeConnector.sync").exists()
