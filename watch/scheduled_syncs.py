@@ -81,9 +81,11 @@ def run(schedule: ScheduledSync, *, task_id: str) -> ScheduleRun:
         return _skip(run, "Inside the maintenance window.")
     try:
         graph = _graph(schedule)
-        ids = list(schedule.connector_ids)
+        names = dict(schedule.connector_names)
         if schedule.all_connectors:
-            ids = [row.connector.id for row in exchange_connector_list(graph=graph, now=now)]
+            rows = exchange_connector_list(graph=graph, now=now)
+            names = {row.connector.id: row.connector.display_name for row in rows}
+        ids = list(names)
         if not ids:
             return _skip(run, "The tenant has no Exchange connectors to sync.")
         results = exchange_connector_bulk_sync(
@@ -99,7 +101,6 @@ def run(schedule: ScheduledSync, *, task_id: str) -> ScheduleRun:
         run.save(update_fields=["outcome", "message", "verified_at"])
         _observe(schedule, run)
         return run
-    names = dict(schedule.connector_names)
     run.requested_at = results[0].requested_at
     run.results = [
         {

@@ -264,7 +264,9 @@ def test_a_schedule_for_every_connector_syncs_what_the_tenant_has_at_run_time(
 
     run = scheduled_syncs.run(schedule, task_id="t-all")
 
-    assert {e["id"] for e in run.results} == {c.id for c in connectors}
+    assert {(e["id"], e["name"]) for e in run.results} == {
+        (c.id, c.server_name) for c in connectors
+    }
 
 
 def test_a_run_without_the_watch_s_credentials_fails_and_tells_the_alerts(
