@@ -66,15 +66,6 @@ class Action(models.TextChoices):
     SCHEDULED_SYNC_DELETE = "scheduledSync.delete", "Delete scheduled sync"
     DRIFT_BASELINE_RECORD = "driftBaseline.record", "Record drift baseline"
     DRIFT_ACCEPT = "driftBaseline.accept", "Accept drift into the baseline"
-    # Not the dashboard's doing: a change made elsewhere, as the watch's drift check saw it.
-    EXCHANGE_CONNECTOR_CHANGED_OUTSIDE = (
-        "exchangeConnector.changedOutside",
-        "Changed outside the dashboard (seen by the watch)",
-    )
-    CONNECTOR_GROUP_CHANGED_OUTSIDE = (
-        "connectorGroup.changedOutside",
-        "Changed outside the dashboard (seen by the watch)",
-    )
 
 
 def action_label(value: str) -> str:

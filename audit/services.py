@@ -241,15 +241,10 @@ def failure_outcome(error: GraphError) -> Outcome:
 
 
 def audit_local_change(
-    *,
-    actor: Actor,
-    action: str,
-    target: Target,
-    after: Mapping[str, Any],
-    before: Mapping[str, Any] | None = None,
+    *, actor: Actor, action: str, target: Target, after: Mapping[str, Any]
 ) -> AuditEntry:
-    """A row with no Graph write behind it, so nothing to attempt first — a change the dashboard
-    makes to its own settings, or one the watch saw made elsewhere: one succeeded outcome row."""
+    """A change the dashboard makes to its own settings (no Graph call, so nothing to attempt
+    first): one succeeded outcome row."""
     return audit_record(
         actor=actor,
         action=action,
@@ -257,7 +252,6 @@ def audit_local_change(
         phase=Phase.OUTCOME,
         correlation_id=uuid.uuid4(),
         outcome=Outcome.SUCCEEDED,
-        before=before,
         after=after,
     )
 

@@ -13,7 +13,7 @@ elsewhere. Recording and accepting are audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,6 @@ from connectors.selectors import app_proxy_tenant_get, exchange_connector_list
 from graph.client import GraphClient
 from graph.errors import GraphError
 from kernel.faults import graph_fault_message
-from watch.credentials import watch_actor
 from watch.models import DriftBaseline, DriftFinding, DriftSource, DriftStatus
 from watch.observations import ObjectKind
 
@@ -181,33 +180,6 @@ def _source(tenant_id: str, change: Change, since: datetime, graph: GraphClient)
     )
 
 
-# A change made elsewhere goes on its object's history (the audit log, by target) as seen.
-SEEN = {
-    ObjectKind.EXCHANGE_CONNECTOR: (
-        TargetType.EXCHANGE_CONNECTOR,
-        Action.EXCHANGE_CONNECTOR_CHANGED_OUTSIDE,
-    ),
-    ObjectKind.CONNECTOR_GROUP: (
-        TargetType.CONNECTOR_GROUP,
-        Action.CONNECTOR_GROUP_CHANGED_OUTSIDE,
-    ),
-}
-
-
-def _record_seen(tenant_id: str, change: Change) -> None:
-    """Put a change made outside the dashboard on the object's history, beside the dashboard's
-    own entries: an entry of the watch (channel Watch) saying what it saw change."""
-    target_type, action = SEEN[change.kind]
-    actor = replace(watch_actor(via=f"drift check of {tenant_id}"), tenant_id=tenant_id)
-    audit_local_change(
-        actor=actor,
-        action=action,
-        target=Target(type=target_type, id=change.object_id, name=change.name),
-        before={change.field: change.before},
-        after={change.field: change.after},
-    )
-
-
 def _record(actor: Actor, action: str, tenant_id: str, **values: object) -> None:
     target = Target(type=TargetType.DRIFT_BASELINE, id=tenant_id, name=tenant_id)
     audit_local_change(actor=actor, action=action, target=target, after=values)
@@ -247,8 +219,6 @@ def check(*, tenant_id: str, graph: GraphClient) -> list[DriftFinding]:
         row = open_rows.pop((change.key, change.field), None)
         if row is None:
             source, detail = _source(tenant_id, change, baseline.recorded_at, graph)
-            if source == DriftSource.OUTSIDE:
-                _record_seen(tenant_id, change)
             DriftFinding.objects.create(
                 tenant_id=tenant_id,
                 object_key=change.key,
