@@ -20,14 +20,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit.intune import AuditResource
-from audit.models import Action, AuditEntry, Channel, Outcome, Phase, TargetType
-from audit.selectors import IntuneFilters, intune_audit_event_page
+from audit.models import Action, AuditEntry, Outcome, Phase, TargetType
 from audit.services import Actor, Target, audit_local_change
 from connectors.selectors import app_proxy_tenant_get, exchange_connector_list
 from graph.client import GraphClient
-from graph.errors import GraphError
-from kernel.faults import graph_fault_message
 from watch.models import DriftBaseline, DriftFinding, DriftSource, DriftStatus
 from watch.observations import ObjectKind
 
@@ -124,59 +120,18 @@ def _dashboard_write(tenant_id: str, change: Change, since: datetime) -> AuditEn
     return found.order_by("-id").first()
 
 
-# How the dashboard's audit channels are named in a finding: "through the dashboard's pages".
-CHANNEL_WORDS = {Channel.WEB: "pages", Channel.API: "API", Channel.WATCH: "watch"}
-# How many pages of Intune's audit events (newest first) a check reads for one change at most.
-INTUNE_PAGES = 3
-
-
-def _intune_event(graph: GraphClient, change: Change, since: datetime) -> str:
-    """Intune's own audit event for a change made outside the dashboard (Exchange connectors are
-    Intune's: its audit log names who changed them), described; "" when none matches. A log
-    that cannot be read (no permission, Graph down) says so instead of failing the check."""
-    if change.kind != ObjectKind.EXCHANGE_CONNECTOR:
-        return ""
-    link = ""
-    try:
-        for _ in range(INTUNE_PAGES):
-            page = intune_audit_event_page(
-                graph=graph, filters=IntuneFilters(date_from=since.date()), next_link=link
-            )
-            for event in page.events:
-                if event.activity_date_time and event.activity_date_time < since:
-                    return ""
-                if any(_names(resource, change) for resource in event.resources):
-                    when = f"{event.activity_date_time:%Y-%m-%d %H:%M:%S} UTC"
-                    return f"Intune's audit log: {event.activity} by {event.actor.display}, {when}."
-            if not page.next_link:
-                return ""
-            link = page.next_link
-    except GraphError as error:
-        return f"Intune's audit log could not be read: {graph_fault_message(error)}"
-    return ""
-
-
-def _names(resource: AuditResource, change: Change) -> bool:
-    """Whether an Intune audit resource is the changed object (and field)."""
-    if resource.resource_id != change.object_id:
-        return False
-    return change.field == PRESENCE or any(
-        prop.display_name == change.field for prop in resource.modified_properties
-    )
-
-
-def _source(tenant_id: str, change: Change, since: datetime, graph: GraphClient) -> tuple[str, str]:
+def _source(tenant_id: str, change: Change, since: datetime) -> tuple[str, str]:
     entry = _dashboard_write(tenant_id, change, since)
     if entry is None:
-        not_ours = "No change to it in the dashboard's audit log since the baseline."
-        intune = _intune_event(graph, change, since)
-        return DriftSource.OUTSIDE, f"{not_ours} {intune}".strip()
-    via = CHANNEL_WORDS.get(entry.channel, entry.channel)
+        return (
+            DriftSource.OUTSIDE,
+            "No change to it in the dashboard's audit log since the baseline.",
+        )
+    via = "the watch" if entry.channel == "watch" else entry.channel
     return (
         DriftSource.DASHBOARD,
         f"{entry.actor_name or entry.actor_upn} ({entry.actor_upn}) at "
-        f"{entry.created_at:%Y-%m-%d %H:%M:%S} UTC, through the dashboard's {via} "
-        f"(audit entry {entry.pk}).",
+        f"{entry.created_at:%Y-%m-%d %H:%M:%S} UTC, through the {via} (audit entry {entry.pk}).",
     )
 
 
@@ -218,7 +173,7 @@ def check(*, tenant_id: str, graph: GraphClient) -> list[DriftFinding]:
     for change in changes:
         row = open_rows.pop((change.key, change.field), None)
         if row is None:
-            source, detail = _source(tenant_id, change, baseline.recorded_at, graph)
+            source, detail = _source(tenant_id, change, baseline.recorded_at)
             DriftFinding.objects.create(
                 tenant_id=tenant_id,
                 object_key=change.key,
