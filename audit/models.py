@@ -41,7 +41,6 @@ class TargetType(models.TextChoices):
     CONNECTOR_GROUP = "connectorGroup", "Connector group"
     WATCH_CREDENTIAL = "watchCredential", "Watch credentials"
     SCHEDULED_SYNC = "scheduledSync", "Scheduled sync"
-    DRIFT_BASELINE = "driftBaseline", "Drift baseline"
 
 
 class Action(models.TextChoices):
@@ -64,8 +63,6 @@ class Action(models.TextChoices):
     SCHEDULED_SYNC_PAUSE = "scheduledSync.pause", "Pause scheduled sync"
     SCHEDULED_SYNC_RESUME = "scheduledSync.resume", "Resume scheduled sync"
     SCHEDULED_SYNC_DELETE = "scheduledSync.delete", "Delete scheduled sync"
-    DRIFT_BASELINE_RECORD = "driftBaseline.record", "Record drift baseline"
-    DRIFT_ACCEPT = "driftBaseline.accept", "Accept drift into the baseline"
 
 
 def action_label(value: str) -> str:

@@ -240,22 +240,6 @@ def failure_outcome(error: GraphError) -> Outcome:
     return Outcome.UNKNOWN if may_have_been_applied(error) else Outcome.FAILED
 
 
-def audit_local_change(
-    *, actor: Actor, action: str, target: Target, after: Mapping[str, Any]
-) -> AuditEntry:
-    """A change the dashboard makes to its own settings (no Graph call, so nothing to attempt
-    first): one succeeded outcome row."""
-    return audit_record(
-        actor=actor,
-        action=action,
-        target=target,
-        phase=Phase.OUTCOME,
-        correlation_id=uuid.uuid4(),
-        outcome=Outcome.SUCCEEDED,
-        after=after,
-    )
-
-
 @contextmanager
 def audited_graph_write(
     *,

@@ -33,7 +33,6 @@ def _build(segment: str) -> ModuleType:
         path(f"t/{segment}/", include("connectors.urls")),
         path(f"t/{segment}/audit/", include("audit.urls")),
         path(f"t/{segment}/watch/schedules/", include("watch.schedule_urls")),
-        path(f"t/{segment}/watch/drift/", include("watch.drift_urls")),
     ]
     return urlconf
 

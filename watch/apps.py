@@ -13,7 +13,7 @@ class WatchConfig(AppConfig):
     def ready(self) -> None:
         from celery import current_app
 
-        from watch import checks, receivers, signals  # noqa: F401  (checks, signal handlers)
+        from watch import checks, signals  # noqa: F401  (registers checks and signal handlers)
         from watch.worker_steps import Heartbeat
 
         current_app.steps["worker"].add(Heartbeat)

@@ -11,6 +11,7 @@ identity provider refuses (revoked, expired, interaction required) marks the cre
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,8 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import Action, TargetType
-from audit.services import Actor, Target, audit_local_change
+from audit.models import Action, Outcome, Phase, TargetType
+from audit.services import Actor, Target, audit_record
 from graph.client import GraphClient
 from graph.errors import GraphAuthError, GraphUnavailable
 from kernel import identity
@@ -48,7 +49,16 @@ def _target(credential: WatchCredential) -> Target:
 
 
 def _record(actor: Actor, action: str, credential: WatchCredential, **values: object) -> None:
-    audit_local_change(actor=actor, action=action, target=_target(credential), after=values)
+    """One local change (no Graph call): a single outcome row."""
+    audit_record(
+        actor=actor,
+        action=action,
+        target=_target(credential),
+        phase=Phase.OUTCOME,
+        correlation_id=uuid.uuid4(),
+        outcome=Outcome.SUCCEEDED,
+        after=values,
+    )
 
 
 def enable(*, actor: Actor, delegation: identity.Delegation) -> WatchCredential:

@@ -7,7 +7,6 @@ import json
 from django.db import models
 
 from connectors.enums import SyncProgress, label_for
-from watch.observations import ObjectKind
 
 
 class CredentialStatus(models.TextChoices):
@@ -171,75 +170,3 @@ class ScheduleRun(models.Model):
             {**entry, "label": label_for(SyncProgress, entry.get("progress"))}
             for entry in self.results
         ]
-
-
-class DriftBaseline(models.Model):
-    """What an Admin recorded as a tenant's intended state: each Exchange connector's settings
-    and each App Proxy group's name, region and members. `state`: {object key: {"kind", "id",
-    "name", "fields": {field: value}}} (`watch.drift.tenant_state`)."""
-
-    tenant_id = models.CharField(max_length=64, unique=True)
-    recorded_at = models.DateTimeField()
-    recorded_by = models.CharField(max_length=255)
-    state = models.JSONField(default=dict)
-
-    def __str__(self) -> str:
-        return f"drift baseline of {self.tenant_id}"
-
-
-class DriftSource(models.TextChoices):
-    DASHBOARD = "dashboard", "Changed through the dashboard"
-    OUTSIDE = "outside", "Changed outside the dashboard"
-
-
-class DriftStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ACCEPTED = "accepted", "Accepted"
-    REVERTED = "reverted", "Changed back"
-
-
-class DriftFinding(models.Model):
-    """A drift incident: one field of one object that differs from the baseline. One open row
-    per (tenant, object, field) however many checks see it; it closes when the field is back
-    to the baseline (reverted) or an Admin accepts the new value into the baseline."""
-
-    tenant_id = models.CharField(max_length=64, db_index=True)
-    object_key = models.CharField(max_length=300)
-    object_kind = models.CharField(max_length=32, choices=ObjectKind.choices)
-    object_id = models.CharField(max_length=255)
-    object_name = models.CharField(max_length=255, blank=True)
-    field = models.CharField(max_length=64)
-    before = models.JSONField(null=True)
-    after = models.JSONField(null=True)
-    source = models.CharField(max_length=16, choices=DriftSource.choices)
-    source_detail = models.TextField(blank=True)
-    status = models.CharField(max_length=16, choices=DriftStatus.choices, default=DriftStatus.OPEN)
-    opened_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.CharField(max_length=255, blank=True)
-
-    class Meta:
-        ordering = ["-opened_at", "object_name", "field"]
-
-    def __str__(self) -> str:
-        return f"drift of {self.object_key}.{self.field} ({self.status})"
-
-    @property
-    def before_text(self) -> str:
-        return _drift_value_text(self.field, self.before)
-
-    @property
-    def after_text(self) -> str:
-        return _drift_value_text(self.field, self.after)
-
-
-def _drift_value_text(field: str, value: object) -> str:
-    """A compared value as a person reads it: a group's members by name, an object's presence."""
-    if field == "(exists)":
-        return "exists" if value else "absent"
-    if isinstance(value, dict):
-        return ", ".join(sorted(map(str, value.values()), key=str.lower)) or "(none)"
-    if value is None or value == "":
-        return "(empty)"
-    return str(value)

@@ -10,6 +10,7 @@ each one audit row (`_record`), as the watch's credentials are.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,8 +18,8 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from audit.models import Action, TargetType
-from audit.services import Actor, Target, audit_local_change
+from audit.models import Action, Outcome, Phase, TargetType
+from audit.services import Actor, Target, audit_record
 from watch.models import ScheduledSync
 
 TASK = "watch.scheduled_sync"
@@ -111,8 +112,16 @@ def _audited_values(schedule: ScheduledSync) -> dict[str, object]:
 
 
 def _record(actor: Actor, action: str, schedule: ScheduledSync, **values: object) -> None:
-    target = Target(type=TargetType.SCHEDULED_SYNC, id=str(schedule.pk), name=schedule.name)
-    audit_local_change(actor=actor, action=action, target=target, after=values)
+    """One local change (no Graph call): a single outcome row, as watch.credentials does."""
+    audit_record(
+        actor=actor,
+        action=action,
+        target=Target(type=TargetType.SCHEDULED_SYNC, id=str(schedule.pk), name=schedule.name),
+        phase=Phase.OUTCOME,
+        correlation_id=uuid.uuid4(),
+        outcome=Outcome.SUCCEEDED,
+        after=values,
+    )
 
 
 @transaction.atomic

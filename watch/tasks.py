@@ -10,7 +10,7 @@ from django.conf import settings
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
-from watch import credentials, drift, heartbeats, scheduled_syncs
+from watch import credentials, heartbeats, scheduled_syncs
 from watch.models import ScheduledSync, ScheduleRun, ScheduleRunOutcome
 from watch.runs import RecordedTask, schedule_name
 
@@ -75,12 +75,3 @@ def verify_scheduled_sync(self: RecordedTask, run_id: int) -> dict[str, Any]:
         return {"skipped": f"Run {run_id} no longer exists (its schedule was deleted)."}
     run = scheduled_syncs.verify(run)
     return {"schedule": run.schedule.name, "run": run.pk, "outcome": run.outcome}
-
-
-@shared_task(name="watch.drift_check", base=RecordedTask, bind=True)
-def drift_check(self: RecordedTask, tenant_id: str) -> dict[str, Any]:
-    """Compare a tenant with its drift baseline (sent after each sweep of a tenant that has
-    one): findings open once per changed field, follow it, close when it is changed back."""
-    graph = credentials.graph_for_watch(via=f"drift check of {tenant_id}", tenant=tenant_id)
-    findings = drift.check(tenant_id=tenant_id, graph=graph)
-    return {"tenant": tenant_id, "open": len(findings)}

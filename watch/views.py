@@ -27,7 +27,6 @@ def watch_page(request: HttpRequest) -> HttpResponse:
             "watch": selectors.watch_overview(),
             "refresh_seconds": settings.WATCH_PAGE_REFRESH_SECONDS,
             "schedules_url": tenant_path(home_tenant_id(request), "watch/schedules/"),
-            "drift_url": tenant_path(home_tenant_id(request), "watch/drift/"),
         },
     )
 
