@@ -44,6 +44,7 @@ class TargetType(models.TextChoices):
     INCIDENT = "incident", "Incident"
     ALERT_RULE = "alertRule", "Alert rule"
     NOTIFICATION_CHANNEL = "notificationChannel", "Notification channel"
+    SCHEDULED_SYNC = "scheduledSync", "Scheduled sync"
 
 
 class Action(models.TextChoices):
@@ -71,6 +72,11 @@ class Action(models.TextChoices):
     NOTIFICATION_CHANNEL_CREATE = "notificationChannel.create", "Create notification channel"
     NOTIFICATION_CHANNEL_UPDATE = "notificationChannel.update", "Edit notification channel"
     NOTIFICATION_CHANNEL_DELETE = "notificationChannel.delete", "Delete notification channel"
+    SCHEDULED_SYNC_CREATE = "scheduledSync.create", "Create scheduled sync"
+    SCHEDULED_SYNC_UPDATE = "scheduledSync.update", "Edit scheduled sync"
+    SCHEDULED_SYNC_PAUSE = "scheduledSync.pause", "Pause scheduled sync"
+    SCHEDULED_SYNC_RESUME = "scheduledSync.resume", "Resume scheduled sync"
+    SCHEDULED_SYNC_DELETE = "scheduledSync.delete", "Delete scheduled sync"
 
 
 def action_label(value: str) -> str:

@@ -434,6 +434,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "connector-dashboard@localhost")
+# Scheduled syncs: how long after a run's sync requests the watch reads lastSyncDateTime to see
+# whether they landed (Intune's syncs take minutes), and how many runs of each schedule it keeps.
+WATCH_SCHEDULED_SYNC_VERIFY_SECONDS = int(
+    os.environ.get("WATCH_SCHEDULED_SYNC_VERIFY_SECONDS", "600")
+)
+WATCH_SCHEDULE_RUNS_KEPT = int(os.environ.get("WATCH_SCHEDULE_RUNS_KEPT", "100"))
 
 # --- JSON API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

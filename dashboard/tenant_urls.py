@@ -34,6 +34,7 @@ def _build(segment: str) -> ModuleType:
         path(f"t/{segment}/audit/", include("audit.urls")),
         path(f"t/{segment}/watch/", include("watch.tenant_urls")),
         path(f"t/{segment}/watch/drift/", include("watch.drift_urls")),
+        path(f"t/{segment}/watch/schedules/", include("watch.schedule_urls")),
     ]
     return urlconf
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
-from watch import credentials, heartbeats, history, sweeps
+from watch import credentials, heartbeats, history, scheduled_syncs, sweeps
 from watch.budget import BudgetExceeded
-from watch.models import SweepTrigger
+from watch.models import ScheduledSync, ScheduleRun, ScheduleRunOutcome, SweepTrigger
 from watch.notifications import deliveries
 from watch.runs import RecordedTask, schedule_name, worker_name
 
@@ -119,3 +119,27 @@ def prune_history(self: RecordedTask) -> dict[str, Any]:
     """Forget object history past WATCH_HISTORY_RETENTION_DAYS and sweeps past
     WATCH_SWEEPS_KEPT_HOURS (beat, every WATCH_HISTORY_PRUNE_SECONDS); repeating it is harmless."""
     return history.prune()
+@shared_task(name="watch.scheduled_sync", base=RecordedTask, bind=True)
+def scheduled_sync(self: RecordedTask, schedule_id: int) -> dict[str, Any]:
+    """A scheduled sync's run (beat sends it from the schedule's PeriodicTask): skipped, or the
+    syncs requested through `$batch`; their check is sent for WATCH_SCHEDULED_SYNC_VERIFY_SECONDS
+    later (`verify_scheduled_sync`)."""
+    schedule = ScheduledSync.objects.filter(pk=schedule_id).first()
+    if schedule is None:
+        return {"skipped": f"Schedule {schedule_id} no longer exists."}
+    run = scheduled_syncs.run(schedule, task_id=self.request.id or "")
+    if run.outcome == ScheduleRunOutcome.PENDING and run.requested_at is not None:
+        verify_scheduled_sync.apply_async(
+            kwargs={"run_id": run.pk}, countdown=settings.WATCH_SCHEDULED_SYNC_VERIFY_SECONDS
+        )
+    return {"schedule": schedule.name, "run": run.pk, "outcome": run.outcome}
+
+
+@shared_task(name="watch.verify_scheduled_sync", base=RecordedTask, bind=True)
+def verify_scheduled_sync(self: RecordedTask, run_id: int) -> dict[str, Any]:
+    """Did a scheduled run's syncs land? Safe to repeat: it reads and records the same."""
+    run = ScheduleRun.objects.select_related("schedule").filter(pk=run_id).first()
+    if run is None:
+        return {"skipped": f"Run {run_id} no longer exists (its schedule was deleted)."}
+    run = scheduled_syncs.verify(run)
+    return {"schedule": run.schedule.name, "run": run.pk, "outcome": run.outcome}

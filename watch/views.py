@@ -14,6 +14,7 @@ from audit.services import Actor
 from kernel import identity
 from kernel.faults import sign_in_error_response
 from kernel.roles import Role, role_required
+from kernel.tenancy import home_tenant_id, tenant_path
 from watch import credentials, selectors, sweeps, tasks
 
 
@@ -25,6 +26,7 @@ def watch_page(request: HttpRequest) -> HttpResponse:
         {
             "watch": selectors.watch_overview(),
             "refresh_seconds": settings.WATCH_PAGE_REFRESH_SECONDS,
+            "schedules_url": tenant_path(home_tenant_id(request), "watch/schedules/"),
         },
     )
 

@@ -102,3 +102,16 @@
     if (event.key === "Escape") closeMenus(null);
   });
 })();
+
+// A new scheduled sync starts in the admin's own time zone (the browser's IANA name); without
+// JavaScript the field keeps the server's default and the admin types one.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone) return;
+    document.querySelectorAll("input[data-browser-time-zone]").forEach(function (input) {
+      input.value = zone;
+    });
+  });
+})();
