@@ -4,65 +4,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='TaskRun',
+            name="TaskRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_id', models.CharField(max_length=64, unique=True)),
-                ('task_name', models.CharField(db_index=True, max_length=200)),
-                ('schedule', models.CharField(blank=True, max_length=200)),
-                ('worker', models.CharField(blank=True, max_length=255)),
-                ('attempts', models.PositiveIntegerField(default=1)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], max_length=16)),
-                ('started_at', models.DateTimeField(db_index=True)),
-                ('waited_seconds', models.FloatField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task_id", models.CharField(max_length=64, unique=True)),
+                ("task_name", models.CharField(db_index=True, max_length=200)),
+                ("schedule", models.CharField(blank=True, max_length=200)),
+                ("worker", models.CharField(blank=True, max_length=255)),
+                ("attempts", models.PositiveIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(db_index=True)),
+                ("waited_seconds", models.FloatField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WatchCredential',
+            name="WatchCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenant_id', models.CharField(max_length=64, unique=True)),
-                ('account_id', models.CharField(max_length=160)),
-                ('oid', models.CharField(max_length=64, verbose_name='object id')),
-                ('upn', models.CharField(max_length=255, verbose_name='user principal name')),
-                ('display_name', models.CharField(blank=True, max_length=255)),
-                ('token_cache', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('needs_sign_in', 'Needs sign-in'), ('revoked', 'Revoked')], default='active', max_length=16)),
-                ('status_reason', models.TextField(blank=True)),
-                ('status_changed_at', models.DateTimeField()),
-                ('enabled_at', models.DateTimeField()),
-                ('enabled_by', models.CharField(max_length=255)),
-                ('last_refresh_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_by', models.CharField(blank=True, max_length=255)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tenant_id", models.CharField(max_length=64, unique=True)),
+                ("account_id", models.CharField(max_length=160)),
+                ("oid", models.CharField(max_length=64, verbose_name="object id")),
+                ("upn", models.CharField(max_length=255, verbose_name="user principal name")),
+                ("display_name", models.CharField(blank=True, max_length=255)),
+                ("token_cache", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("needs_sign_in", "Needs sign-in"),
+                            ("revoked", "Revoked"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("status_changed_at", models.DateTimeField()),
+                ("enabled_at", models.DateTimeField()),
+                ("enabled_by", models.CharField(max_length=255)),
+                ("last_refresh_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_by", models.CharField(blank=True, max_length=255)),
             ],
         ),
         migrations.CreateModel(
-            name='WorkerHeartbeat',
+            name="WorkerHeartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hostname', models.CharField(max_length=255, unique=True)),
-                ('pid', models.PositiveIntegerField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('last_beat_at', models.DateTimeField(blank=True, null=True)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hostname", models.CharField(max_length=255, unique=True)),
+                ("pid", models.PositiveIntegerField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("last_beat_at", models.DateTimeField(blank=True, null=True)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['hostname'],
+                "ordering": ["hostname"],
             },
         ),
     ]
