@@ -346,6 +346,8 @@ WATCH_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("WATCH_AUDIT_CHECKPOINT_SECO
 # the dispatcher every WATCH_SWEEP_DISPATCH_SECONDS, which sends the sweeps due in the next one.
 WATCH_SWEEP_INTERVAL_SECONDS = int(os.environ.get("WATCH_SWEEP_INTERVAL_SECONDS", "300"))
 WATCH_SWEEP_DISPATCH_SECONDS = int(os.environ.get("WATCH_SWEEP_DISPATCH_SECONDS", "60"))
+# "Sweep all now" on the watch page spreads the sweeps over this many seconds.
+WATCH_SWEEP_ALL_SPREAD_SECONDS = float(os.environ.get("WATCH_SWEEP_ALL_SPREAD_SECONDS", "5"))
 # How long the watch keeps each sweep's row (the watch page's last/next sweep and lag).
 WATCH_SWEEPS_KEPT_HOURS = int(os.environ.get("WATCH_SWEEPS_KEPT_HOURS", "48"))
 # Object history (watch.history): state changes are kept this long; beat prunes older ones

@@ -1,16 +1,23 @@
-"""A tenant's watched objects and their history (`/t/<tenant>/watch/history/…`): read from the
-watch's own rows, never from Graph."""
+"""The watch inside a tenant (`/t/<tenant>/watch/…`): its objects' history, read from the
+watch's own rows (never from Graph), and how the watch sweeps it."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from kernel.htmx import form_error_status
+from kernel.roles import Role, role_required
 from kernel.tenancy import acting_tenant_id, request_tenant
+from tenants.models import ManagedTenant
 from watch import timelines
+from watch.forms import WatchedTenantForm
+from watch.models import WatchedTenant
 from watch.observations import ObjectKind
 
 # Worst first: what needs attention leads the list.
@@ -58,3 +65,55 @@ def history_detail(request: HttpRequest, kind: str, object_id: str) -> HttpRespo
         "watch/object_history.html",
         {"tenant": request_tenant(request), "history": history, "changes": changes},
     )
+
+
+def _settings_page(
+    request: HttpRequest, tenant: ManagedTenant, form: WatchedTenantForm, status: int = 200
+) -> HttpResponse:
+    context = {"tenant": request_tenant(request), "managed": tenant, "form": form}
+    return render(request, "watch/tenant_settings.html", context, status=status)
+
+
+def _managed(request: HttpRequest) -> ManagedTenant | None:
+    return ManagedTenant.objects.filter(tenant_id=acting_tenant_id(request)).first()
+
+
+NOT_MANAGED = {
+    "title": "Not a managed tenant yet",
+    "message": "The watch sweeps the tenants on the tenants page: open it once (or discover your "
+    "GDAP customers there) first.",
+    "back": "/tenants/",
+}
+
+
+@require_http_methods(["GET", "POST"])
+def watch_settings(request: HttpRequest) -> HttpResponse:
+    """How the watch sweeps this tenant: on or off, and its own interval (Admins change it)."""
+    if request.method == "POST":
+        return _save_settings(request)
+    tenant = _managed(request)
+    if tenant is None:
+        return render(request, "dashboard/graph_error.html", NOT_MANAGED, status=404)
+    setting = WatchedTenant.objects.filter(tenant=tenant).first()
+    initial = {
+        "enabled": setting.enabled if setting else True,
+        "interval_seconds": setting.interval_seconds if setting else None,
+    }
+    return _settings_page(request, tenant, WatchedTenantForm(initial=initial))
+
+
+@role_required(Role.ADMIN)
+def _save_settings(request: HttpRequest) -> HttpResponse:
+    tenant = _managed(request)
+    if tenant is None:
+        return render(request, "dashboard/graph_error.html", NOT_MANAGED, status=404)
+    form = WatchedTenantForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, tenant, form, status=form_error_status(request))
+    WatchedTenant.objects.update_or_create(tenant=tenant, defaults=form.cleaned_data)
+    every = form.cleaned_data["interval_seconds"] or settings.WATCH_SWEEP_INTERVAL_SECONDS
+    if form.cleaned_data["enabled"]:
+        messages.success(request, f"The watch sweeps {tenant.label} every {every} seconds.")
+    else:
+        messages.success(request, f"The watch leaves {tenant.label} alone.")
+    return redirect("watch_tenant:settings")

@@ -259,7 +259,7 @@ class Sweep(models.Model):
     )
     sweep_key = models.CharField(max_length=160, unique=True)
     trigger = models.CharField(max_length=16, choices=SweepTrigger.choices)
-    due_at = models.DateTimeField()  # its slot's start (the time it was sent, run now)
+    due_at = models.DateTimeField(db_index=True)  # its slot's start (when sent, run now)
     status = models.CharField(max_length=16, choices=SweepStatus.choices)
     task_id = models.CharField(max_length=64, blank=True)
     worker = models.CharField(max_length=255, blank=True)

@@ -47,6 +47,17 @@ from watch.observations import ObjectKind, Observation, SweepResult, sweep_obser
 logger = logging.getLogger(__name__)
 
 GROUP_STATES = {0: "down", 1: "at_risk"}  # 2+ active: "ok"
+# A sweep under way elsewhere is looked at again this much later (done by then: nothing to do;
+# its worker dead: its lock's lease runs out and this one sweeps).
+BUSY_RETRY_SECONDS = 30.0
+
+
+class SweepBusy(Exception):
+    """Another worker holds the sweep's lock: try again later, not now, and not never."""
+
+    def __init__(self, sweep_key: str) -> None:
+        super().__init__(f"Sweep {sweep_key} is under way on another worker.")
+        self.retry_after = BUSY_RETRY_SECONDS
 
 
 # -- when ------------------------------------------------------------------------------------
@@ -141,11 +152,12 @@ def dispatch(*, now: datetime, send: Send) -> dict[str, int]:
         return {"sent": 0, "watched": 0}
     period = timedelta(seconds=settings.WATCH_SWEEP_DISPATCH_SECONDS)
     watched = watched_tenants()
-    planned = plan(watched, start=now - period, end=now + period)
+    start, end = now - period, now + period
+    planned = plan(watched, start=start, end=end)
     known = set(
-        Sweep.objects.filter(sweep_key__in=[p.key for p in planned]).values_list(
-            "sweep_key", flat=True
-        )
+        Sweep.objects.filter(
+            trigger=SweepTrigger.SCHEDULE, due_at__gte=start, due_at__lt=end
+        ).values_list("sweep_key", flat=True)
     )
     fresh = [p for p in planned if p.key not in known]
     Sweep.objects.bulk_create(
@@ -202,8 +214,8 @@ def sweep(
     task_id: str,
     worker: str,
 ) -> dict[str, object]:
-    """One tenant's sweep, once per key (see the module's docstring). BudgetExceeded when it
-    must be deferred."""
+    """One tenant's sweep, once per key (see the module's docstring). BudgetExceeded or
+    SweepBusy when it must be tried again later."""
     tenant = ManagedTenant.objects.filter(tenant_id=tenant_id).first()
     if tenant is None:
         return {"skipped": f"{tenant_id} is not a managed tenant (any more)."}
@@ -225,8 +237,8 @@ def sweep(
             hold_seconds=settings.WATCH_TASK_TIME_LIMIT_SECONDS,
         ):
             return _sweep_once(tenant, row, task_id=task_id, worker=worker)
-    except LockTimeout:
-        return {"skipped": f"Sweep {sweep_key} is under way on another worker."}
+    except LockTimeout as exc:
+        raise SweepBusy(sweep_key) from exc
 
 
 def _sweep_once(tenant: ManagedTenant, row: Sweep, *, task_id: str, worker: str) -> dict:
@@ -245,15 +257,16 @@ def _sweep_once(tenant: ManagedTenant, row: Sweep, *, task_id: str, worker: str)
     budget = SweepBudget(tenant.tenant_id)
     try:
         result = observe(tenant, row.sweep_key, budget=budget, now=started)
+        # Receivers (history, alerts, drift) run here, after the snapshot is stored; the row is
+        # marked done only after them, so a worker dying in between redoes the sweep and they
+        # see the key again. One that fails fails the sweep (its row says why).
+        sweep_observed.send(sender=Sweep, result=result)
     except BudgetExceeded as exc:
         _finish(row, budget, status=SweepStatus.DEFERRED, error=str(exc))
         raise
     except BaseException as exc:
         _finish(row, budget, status=SweepStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
-    # Receivers (alerts, drift) run here, after the snapshot is stored; the row is marked done
-    # only after them, so a worker dying in between redoes the sweep and they see the key again.
-    sweep_observed.send(sender=Sweep, result=result)
     reachable = _tenant_state(result)
     _finish(
         row,

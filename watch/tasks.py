@@ -66,7 +66,7 @@ def sweep_tenant(
 ) -> dict[str, Any]:
     """One tenant's sweep. Without a key (run now) its slot is its own task: a redelivery of
     it carries the same task id, so the same key. Deferred (retried when the throttling budget
-    has room) rather than sent over it."""
+    has room) rather than sent over it; retried later when another worker holds it."""
     task_id = self.request.id or ""
     try:
         return sweeps.sweep(
@@ -77,7 +77,7 @@ def sweep_tenant(
             task_id=task_id,
             worker=worker_name(self.request),
         )
-    except BudgetExceeded as exc:
+    except (BudgetExceeded, sweeps.SweepBusy) as exc:
         raise self.retry(
             args=[tenant_id],
             kwargs={"sweep_key": sweep_key or sweeps.run_now_key(tenant_id, task_id), "due": due},

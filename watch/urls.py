@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-in/", views.watch_sign_in, name="sign-in"),
     path("callback/", views.watch_callback, name="callback"),
     path("revoke/", views.watch_revoke, name="revoke"),
+    path("sweep/", views.sweep_all, name="sweep_all"),
     path("alerts/", alert_views.alert_list, name="alerts"),
     path("alerts/rules/", alert_views.rule_list, name="rules"),
     path("alerts/rules/save/", alert_views.rule_save, name="rule-save"),

@@ -14,7 +14,7 @@ from audit.services import Actor
 from kernel import identity
 from kernel.faults import sign_in_error_response
 from kernel.roles import Role, role_required
-from watch import credentials, selectors
+from watch import credentials, selectors, sweeps, tasks
 
 
 @require_GET
@@ -65,4 +65,34 @@ def watch_revoke(request: HttpRequest) -> HttpResponse:
         messages.info(request, "The watch had no credentials to revoke.")
     else:
         messages.success(request, f"Revoked the watch's credentials (it acted as {revoked.upn}).")
+    return redirect("watch:page")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def sweep_all(request: HttpRequest) -> HttpResponse:
+    """Sweep every watched tenant now, spread over WATCH_SWEEP_ALL_SPREAD_SECONDS (reads only:
+    nothing to audit)."""
+    if not sweeps.watch_is_on():
+        messages.error(request, "The watch is off: an Admin signs in for it first.")
+        return redirect("watch:page")
+    tenants = [item.tenant for item in sweeps.watched_tenants()]
+    if not tenants:
+        messages.info(request, "No tenant is watched: add or discover tenants first.")
+        return redirect("watch:page")
+    try:
+        sweeps.send_now(
+            tenants,
+            send=tasks.sweep_tenant.apply_async,
+            spread_seconds=settings.WATCH_SWEEP_ALL_SPREAD_SECONDS,
+        )
+    except Exception as exc:  # kombu raises transport-specific errors
+        messages.error(request, f"Could not send the sweeps to the broker: {exc}")
+        return redirect("watch:page")
+    messages.success(
+        request,
+        f"Sweeping {len(tenants)} tenant{'s' if len(tenants) != 1 else ''} now, spread over "
+        f"{settings.WATCH_SWEEP_ALL_SPREAD_SECONDS:g} seconds: each row below updates as its "
+        "sweep finishes.",
+    )
     return redirect("watch:page")

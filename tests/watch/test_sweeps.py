@@ -15,16 +15,17 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
+from kernel.locks import object_lock
 from sandbox.models import AppProxyConnector, ExchangeConnector
 from sandbox.scope import tenant_scope
 from tenants.models import ManagedTenant, TenantSnapshot
-from tests.conftest import ADMIN, sign_in
+from tests.conftest import ADMIN
 from tests.tenants.conftest import FABRIKAM, HOME, NORTHWIND, WOODGROVE
 from tests.watch.conftest import Schedule, wait_for
-from tests.watch.support import sign_in_for_watch
+from tests.watch.support import partner_signed_in
 from watch import sweeps, tasks
 from watch.budget import Limit, SweepBudget
-from watch.models import Sweep, SweepStatus, WatchedTenant
+from watch.models import Sweep, SweepStatus, TaskRun, WatchedTenant
 from watch.observations import ObjectKind, SweepResult, sweep_observed
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -33,13 +34,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 @pytest.fixture
 def watching(transactional_db: None) -> Client:
     """The partner's admin: customers discovered, the watch turned on."""
-    from sandbox import estate
-
-    estate.estate_seed(tenants=3, exchange=3, app_proxy=2, groups=1, audit_events=0)
-    client = sign_in(Client(), ADMIN)
-    assert client.post("/tenants/discover/").status_code == 302
-    sign_in_for_watch(client)
-    return client
+    return partner_signed_in()
 
 
 @pytest.fixture
@@ -269,3 +264,34 @@ def test_watch_run_sweep_names_an_unknown_tenant(watching: Client) -> None:
     with pytest.raises(CommandError, match="--tenant goes with the sweep task only"):
         call_command("watch_run", "heartbeat", "--tenant", HOME)
     assert ManagedTenant.objects.count() == 4
+
+
+def test_a_sweep_under_way_elsewhere_is_looked_at_again_later(
+    watching: Client, observed: list[SweepResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sweeps, "BUSY_RETRY_SECONDS", 1.0)
+    key = sweeps.slot_key(HOME, timezone.now())
+    with object_lock(f"watch.sweep:{key}", wait_seconds=1, hold_seconds=60):
+        sent = tasks.sweep_tenant.apply_async(args=[HOME], kwargs={"sweep_key": key})
+        wait_for(
+            lambda: TaskRun.objects.filter(task_id=sent.id, error__contains="under way").exists(),
+            what="the sweep finding its lock held",
+        )
+        assert not observed
+    wait_for(done(1), what="the sweep, once the lock is free")
+    assert [r.sweep_key for r in observed] == [key]
+
+
+def test_a_receiver_that_fails_fails_the_sweep_and_its_row_says_why(watching: Client) -> None:
+    def broken(sender: object, result: SweepResult, **kwargs: Any) -> None:
+        raise RuntimeError("the alerts' database is down")
+
+    sweep_observed.connect(broken, dispatch_uid="test-broken-receiver")
+    try:
+        with pytest.raises(CommandError, match="the alerts' database is down"):
+            call_command("watch_run", "sweep", "--tenant", HOME, "--here")
+    finally:
+        sweep_observed.disconnect(dispatch_uid="test-broken-receiver")
+    row = Sweep.objects.get()
+    assert row.status == SweepStatus.FAILED and "alerts' database is down" in row.error
+    assert row.finished_at is not None  # not left "running" on the watch page

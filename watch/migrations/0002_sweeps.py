@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('sweep_key', models.CharField(max_length=160, unique=True)),
                 ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('run_now', 'Run now')], max_length=16)),
-                ('due_at', models.DateTimeField()),
+                ('due_at', models.DateTimeField(db_index=True)),
                 ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('running', 'Running'), ('deferred', 'Deferred (throttling budget)'), ('done', 'Done'), ('failed', 'Failed')], max_length=16)),
                 ('task_id', models.CharField(blank=True, max_length=64)),
                 ('worker', models.CharField(blank=True, max_length=255)),
