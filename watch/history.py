@@ -75,17 +75,7 @@ def _record(result: SweepResult) -> None:
             and row.state != GONE
             and row.last_seen_at <= at
         ):
-            changes.append(
-                StateChange(
-                    tenant_id=row.tenant_id,
-                    kind=row.kind,
-                    object_id=row.object_id,
-                    previous=row.state,
-                    state=GONE,
-                    at=at,
-                    sweep_key=result.sweep_key,
-                )
-            )
+            changes.append(_change(row, row.state, GONE, result))
             row.state, row.since, row.last_sweep_key = GONE, at, result.sweep_key
             updated.append(row)
     ObjectState.objects.bulk_create(created)

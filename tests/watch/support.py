@@ -6,7 +6,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 
-from tests.conftest import ADMIN
+from sandbox import estate
+from tests.conftest import ADMIN, sign_in
 
 
 def sign_in_for_watch(client: Client, upn: str = ADMIN) -> HttpResponse:
@@ -25,3 +26,14 @@ def stored_token_cache() -> str:
         cursor.execute("SELECT token_cache FROM watch_watchcredential")
         (value,) = cursor.fetchone()
     return value
+
+
+def partner_signed_in(*, customers: int = 3, watch: bool = True) -> Client:
+    """A partner (home tenant and `customers` GDAP customers in the sandbox) whose Admin has
+    discovered them and, with `watch`, turned the watch on."""
+    estate.estate_seed(tenants=customers, exchange=3, app_proxy=2, groups=1, audit_events=0)
+    client = sign_in(Client(), ADMIN)
+    assert client.post("/tenants/discover/").status_code == 302
+    if watch:
+        sign_in_for_watch(client)
+    return client

@@ -11,12 +11,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from sandbox import estate
 from sandbox.models import ExchangeConnector
 from sandbox.scope import tenant_scope
-from tests.conftest import ADMIN, READER, sign_in
+from tests.conftest import READER, sign_in
 from tests.tenants.conftest import HOME
-from tests.watch.support import sign_in_for_watch
+from tests.watch.support import partner_signed_in
 from watch import history, timelines
 from watch.models import ObjectState, StateChange, Sweep, SweepStatus
 from watch.observations import ObjectKind, Observation, SweepResult, sweep_observed
@@ -139,10 +138,7 @@ def test_prune_forgets_history_past_its_retention(settings) -> None:
 @pytest.fixture
 def swept_home(db: None) -> Client:
     """The home tenant swept once by the watch (in this process: `watch_run … --here`)."""
-    estate.estate_seed(tenants=1, exchange=3, app_proxy=2, groups=1, audit_events=0)
-    client = sign_in(Client(), ADMIN)
-    assert client.post("/tenants/discover/").status_code == 302
-    sign_in_for_watch(client)
+    client = partner_signed_in(customers=1)
     call_command("watch_run", "sweep", "--tenant", HOME, "--here")
     assert Sweep.objects.get().status == SweepStatus.DONE
     return client

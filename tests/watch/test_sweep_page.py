@@ -12,11 +12,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from sandbox import estate
-from tests.conftest import ADMIN, OPERATOR, READER, sign_in
+from tests.conftest import OPERATOR, READER, sign_in
 from tests.tenants.conftest import FABRIKAM, HOME, NORTHWIND, WOODGROVE
 from tests.watch.conftest import wait_for
-from tests.watch.support import sign_in_for_watch
+from tests.watch.support import partner_signed_in, sign_in_for_watch
 from watch import sweeps
 from watch.models import Sweep, SweepStatus, TaskRun, WatchedTenant
 
@@ -26,10 +25,7 @@ ALL = {HOME, FABRIKAM, NORTHWIND, WOODGROVE}
 
 @pytest.fixture
 def partner(transactional_db: None) -> Client:
-    estate.estate_seed(tenants=3, exchange=2, app_proxy=2, groups=1, audit_events=0)
-    client = sign_in(Client(), ADMIN)
-    assert client.post("/tenants/discover/").status_code == 302
-    return client
+    return partner_signed_in(watch=False)
 
 
 def row_of(page: str, tenant: str) -> str:

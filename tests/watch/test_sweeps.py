@@ -19,10 +19,10 @@ from kernel.locks import object_lock
 from sandbox.models import AppProxyConnector, ExchangeConnector
 from sandbox.scope import tenant_scope
 from tenants.models import ManagedTenant, TenantSnapshot
-from tests.conftest import ADMIN, sign_in
+from tests.conftest import ADMIN
 from tests.tenants.conftest import FABRIKAM, HOME, NORTHWIND, WOODGROVE
 from tests.watch.conftest import Schedule, wait_for
-from tests.watch.support import sign_in_for_watch
+from tests.watch.support import partner_signed_in
 from watch import sweeps, tasks
 from watch.budget import Limit, SweepBudget
 from watch.models import Sweep, SweepStatus, TaskRun, WatchedTenant
@@ -34,13 +34,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 @pytest.fixture
 def watching(transactional_db: None) -> Client:
     """The partner's admin: customers discovered, the watch turned on."""
-    from sandbox import estate
-
-    estate.estate_seed(tenants=3, exchange=3, app_proxy=2, groups=1, audit_events=0)
-    client = sign_in(Client(), ADMIN)
-    assert client.post("/tenants/discover/").status_code == 302
-    sign_in_for_watch(client)
-    return client
+    return partner_signed_in()
 
 
 @pytest.fixture
