@@ -66,8 +66,8 @@ class SnoozeForm(forms.Form):
         label="Snooze until",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=(
-            "UTC, like every time here. Reminders stay muted until then; it still resolves "
-            "by itself."
+            "UTC, like every time here. Until then it leaves the overview's count; it still "
+            "resolves by itself."
         ),
     )
     note = forms.CharField(label="Note", required=False, max_length=500)

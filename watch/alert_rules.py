@@ -143,6 +143,8 @@ RULES: dict[str, Rule] = {
             "A scheduled sync was not confirmed by Intune (warning).",
             _state_is(not_landed=Severity.WARNING),
             lambda o: f"Scheduled sync {o.name or o.object_id} did not land.",
+            # Each run is an event (a night's sync), not a state that flaps: the first miss.
+            consecutive=1,
         ),
     )
 }

@@ -90,13 +90,13 @@ def open_incidents() -> OpenIncidents:
 
 @dataclass(frozen=True)
 class RuleRow:
-    effective: Effective  # the global settings
-    overrides: list[AlertRuleSetting]  # the tenants' own
+    effective: Effective  # as it applies to every tenant
+    overrides: list[AlertRuleSetting]  # the one for every tenant first, then each tenant's
 
 
 def rule_rows() -> list[RuleRow]:
     effective = effective_rules()
     overrides: dict[str, list[AlertRuleSetting]] = {key: [] for key in RULES}
-    for setting in AlertRuleSetting.objects.exclude(tenant_id="").filter(rule__in=RULES):
+    for setting in AlertRuleSetting.objects.filter(rule__in=RULES).order_by("tenant_id"):
         overrides[setting.rule].append(setting)
     return [RuleRow(effective[key], overrides[key]) for key in RULES]

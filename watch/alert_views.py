@@ -4,9 +4,10 @@ timeline (acknowledge, snooze: Operator or Admin, htmx), and the rules with thei
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -118,8 +119,8 @@ def _detail(
     request: HtmxHttpRequest,
     incident: Incident,
     *,
-    acknowledge_form: AcknowledgeForm | None = None,
-    snooze_form: SnoozeForm | None = None,
+    acknowledge_form: forms.Form | None = None,
+    snooze_form: forms.Form | None = None,
     status: int = 200,
 ) -> HttpResponse:
     return render(
@@ -143,35 +144,37 @@ def incident_detail(request: HtmxHttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR)
 def incident_acknowledge(request: HtmxHttpRequest, incident_id: int) -> HttpResponse:
-    incident = _incident(incident_id)
     form = AcknowledgeForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, incident, acknowledge_form=form, status=form_error_status(request))
-    incident = incidents.acknowledge(
-        incident_id=incident.pk, actor=Actor.from_request(request), note=form.cleaned_data["note"]
+    return _act(
+        request, incident_id, "acknowledge_form", form, incidents.acknowledge, "Acknowledged."
     )
-    messages.success(request, "Acknowledged.")
-    return _after_action(request, incident)
 
 
 @require_POST
 @role_required(Role.OPERATOR)
 def incident_snooze(request: HtmxHttpRequest, incident_id: int) -> HttpResponse:
-    incident = _incident(incident_id)
     form = SnoozeForm(request.POST)
+    return _act(request, incident_id, "snooze_form", form, incidents.snooze, "Snoozed.")
+
+
+def _act(
+    request: HtmxHttpRequest,
+    incident_id: int,
+    form_name: str,
+    form: forms.Form,
+    service: Callable[..., Incident],
+    done: str,
+) -> HttpResponse:
+    """Acknowledge or snooze: the form's errors in place (422 under htmx), else the service
+    with the form's values, then the incident as it now stands."""
+    incident = _incident(incident_id)
     if not form.is_valid():
-        return _detail(request, incident, snooze_form=form, status=form_error_status(request))
-    incident = incidents.snooze(
-        incident_id=incident.pk,
-        actor=Actor.from_request(request),
-        until=form.cleaned_data["until"],
-        note=form.cleaned_data["note"],
+        status = form_error_status(request)
+        return _detail(request, incident, status=status, **{form_name: form})
+    incident = service(
+        incident_id=incident.pk, actor=Actor.from_request(request), **form.cleaned_data
     )
-    messages.success(request, "Snoozed.")
-    return _after_action(request, incident)
-
-
-def _after_action(request: HtmxHttpRequest, incident: Incident) -> HttpResponse:
+    messages.success(request, done)
     if request.htmx:
         return _detail(request, incident)
     return redirect("watch:incident", incident_id=incident.pk)

@@ -8,16 +8,21 @@ a unique constraint, in the same transaction as everything it changes, so a swee
 another worker (or delivered twice) counts once, and a worker that dies mid-way leaves nothing
 counted. It locks the tenant's active incidents (in id order) before changing them; a new one is
 created under the partial unique constraint `incident_active_once`, so two workers never open
-the same incident twice. Notices are sent after commit, once per open and once per resolve.
+the same incident twice. `incident_event` is sent inside that transaction, once per open and
+once per resolve: its receivers store what they will do (the notifications' delivery rows) in it
+and act on commit, so a crash anywhere loses no notice and a redone sweep repeats none.
 
 Resolving needs knowledge: an object's good state resolves its incident when the sweep read that
 kind in full (`SweepResult.read_kinds`), and so does its absence from such a read (the object is
 gone). The one-object kinds (tenant, credentials, scheduled sync) resolve on any good observation
 (it is the whole read), but never by absence unless the result lists their kind as read: a
-scheduled sync's result says nothing of the groups, nor a sweep of the scheduled syncs.
+scheduled sync's result says nothing of the groups, nor a sweep of the scheduled syncs; and a
+scheduled sync's result, about one schedule, never resolves another schedule's incident.
 
-Snooze: an incident stays open and still resolves (and notifies) by itself; snoozing mutes
-reminders until the time given and moves it out of the overview's "needs attention" count.
+Snooze: quiet until a time. The incident stays open, out of the overview's "needs attention"
+count (the list's "Snoozed" filter shows it); it still resolves, and its resolve notice is
+still sent (people want to know it is over). The watch sends no reminders of open incidents, so
+a snooze has nothing else to mute; an outage that returns after resolving is a new incident.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from watch.observations import Notice, ObjectKind, Observation, SweepResult, inc
 
 # Kinds with one object per tenant: the observation itself is the full read.
 WHOLE_READ_KINDS = frozenset({ObjectKind.TENANT, ObjectKind.CREDENTIAL, ObjectKind.SCHEDULED_SYNC})
+# Kinds reported one object per result (a schedule's run): their absence says nothing.
+ONE_PER_RESULT_KINDS = frozenset({ObjectKind.SCHEDULED_SYNC})
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,9 @@ def trusts_state(result: SweepResult, kind: str) -> bool:
 
 def read_in_full(result: SweepResult, kind: str) -> bool:
     """Whether an object of `kind` missing from this result is gone: only when the sweep says
-    it read that kind in full (a scheduled sync's result says nothing of the groups)."""
-    return kind in result.read_kinds
+    it read that kind in full (a scheduled sync's result says nothing of the groups). A
+    scheduled sync's result is about its one schedule, never the tenant's others."""
+    return kind in result.read_kinds and kind not in ONE_PER_RESULT_KINDS
 
 
 def _entry(event: str, at: datetime, **facts: Any) -> dict[str, Any]:
@@ -152,8 +160,10 @@ def evaluate(result: SweepResult) -> Evaluation:
             tenant_id=result.tenant_id, state=IncidentState.PENDING
         ).count()
         for incident in [*opened, *resolved]:
-            notice = notice_for(incident)
-            transaction.on_commit(lambda n=notice: incident_event.send(sender=Incident, notice=n))
+            # Inside the transaction: the notifications store their deliveries with the change
+            # and send them on commit, so a worker that dies anywhere loses no notice and a
+            # redone sweep sends none twice.
+            incident_event.send(sender=Incident, notice=notice_for(incident))
         _prune(result.tenant_id)
     return Evaluation(
         counted=True,
@@ -347,7 +357,7 @@ def acknowledge(*, incident_id: int, actor: Actor, note: str = "") -> Incident:
 
 
 def snooze(*, incident_id: int, actor: Actor, until: datetime, note: str = "") -> Incident:
-    """Mute reminders until `until`; it still resolves by itself. Audited."""
+    """Quiet until `until` (out of the overview's count); it still resolves by itself. Audited."""
     now = timezone.now()
     with transaction.atomic():
         incident = _locked_open(incident_id)

@@ -123,6 +123,14 @@ class AlertRuleSetting(models.Model):
     def __str__(self) -> str:
         return f"{self.rule} for {self.tenant_id or 'every tenant'}"
 
+    @property
+    def summary(self) -> str:
+        """What it changes, in the rules page's words ("off · 3 in a row · critical")."""
+        parts = [] if self.enabled is None else ["on" if self.enabled else "off"]
+        parts += [f"{self.consecutive} in a row"] if self.consecutive else []
+        parts += [self.severity] if self.severity else []
+        return " · ".join(parts) or "nothing (follows the wider setting)"
+
 
 class IncidentState(models.TextChoices):
     # Bad observations counted, fewer than the rule's consecutive count: not shown, no notice.

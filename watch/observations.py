@@ -86,5 +86,7 @@ class Notice:
 
 # Sent by the sweep task once a tenant's sweep is stored: kwargs `result` (SweepResult).
 sweep_observed = Signal()
-# Sent by the alerts once an incident opens or resolves (after commit): kwargs `notice`.
+# Sent by the alerts when an incident opens or resolves: kwargs `notice`. Sent inside the
+# transaction that opens or resolves it: receivers store rows in it and do anything outside the
+# database on commit (transaction.on_commit), so nothing is lost or repeated if a worker dies.
 incident_event = Signal()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import OPERATOR
+from tests.conftest import ADMIN, OPERATOR
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_layout import SIZES, document_fits
 from tests.watch.alerting import exchange, group, sweep
@@ -62,3 +62,28 @@ def test_an_operator_finds_an_incident_and_acknowledges_it(
     screenshot(page, f"incident-{size}")
     outage.refresh_from_db()
     assert outage.acknowledged_by == OPERATOR
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_an_admin_sets_a_rule_override(
+    sign_in_as: Callable[..., Page], page: Page, size: str
+) -> None:
+    page.set_viewport_size(SIZES[size])
+    sign_in_as(ADMIN, path="/watch/alerts/rules/")
+    expect(page.get_by_test_id("rules")).to_contain_text("Connector group below two active")
+    document_fits(page)
+
+    page.locator("#id_rule").select_option("app_proxy_inactive")
+    page.get_by_label("Consecutive observations").fill("0")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Ensure this value is greater than or equal to 1.")).to_be_visible()
+    expect(page.get_by_label("Consecutive observations")).to_have_value("0")
+
+    page.get_by_label("Consecutive observations").fill("3")
+    page.get_by_label("Severity").select_option("critical")
+    page.get_by_role("button", name="Save").click()
+    row = page.locator('tr[data-rule="app_proxy_inactive"]')
+    expect(row).to_contain_text("3")
+    expect(row).to_contain_text("Critical")
+    document_fits(page)
+    screenshot(page, f"alert-rules-{size}")

@@ -202,7 +202,9 @@ def test_an_admin_overrides_a_rule_for_a_tenant(db: None, admin_client: Client) 
     assert (setting.enabled, setting.consecutive, setting.updated_by) == (False, 4, ADMIN)
     assert AuditEntry.objects.get().action == "alertRule.update"
     page = admin_client.get("/watch/alerts/rules/").content.decode()
-    assert 'data-rule="group_below_two"' in page
+    row = page[page.index('data-rule="group_below_two"') :]
+    row = row[: row.index("</tr>")]
+    assert "Off" in row and "Every tenant:" in row and "4 in a row" in row and "Remove" in row
 
     admin_client.post("/watch/alerts/rules/reset/", {"rule": "group_below_two", "tenant": ""})
     assert not AlertRuleSetting.objects.exists()

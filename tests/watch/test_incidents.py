@@ -17,7 +17,7 @@ from tests.watch.alerting import TENANT, exchange, group, recording_notices, swe
 from watch import incidents
 from watch.alert_rules import effective_rules
 from watch.models import AlertRuleSetting, AlertSweep, Incident, IncidentState
-from watch.observations import Notice, ObjectKind, Observation, sweep_observed
+from watch.observations import Notice, ObjectKind, Observation, incident_event, sweep_observed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -295,3 +295,48 @@ def test_the_credentials_seen_by_every_tenant_s_sweep_are_one_incident_of_the_ho
     send(sweep(9, back, tenant=customers[0]))
     assert [n.event for n in notices] == ["opened", "opened", "resolved"]
     assert notices[-1].rule == "watch_needs_sign_in"
+
+
+def test_a_failure_after_the_notice_undoes_the_sweep_so_its_redo_sends_it(
+    notices: list[Notice],
+) -> None:
+    """Receivers store their work in the sweep's transaction: if it fails, nothing was counted,
+    opened or announced, and the sweep done again does it all once."""
+    send(sweep(1, group("down")))
+
+    def fail(sender: object, notice: Notice, **kwargs: object) -> None:
+        raise RuntimeError("the worker died here")
+
+    incident_event.connect(fail, dispatch_uid="test-fail")
+    try:
+        with pytest.raises(RuntimeError):
+            send(sweep(2, group("down")))
+    finally:
+        incident_event.disconnect(dispatch_uid="test-fail")
+    assert Incident.objects.get().state == IncidentState.PENDING
+    assert not AlertSweep.objects.filter(sweep_key=sweep(2).sweep_key).exists()
+
+    send(sweep(2, group("down")))
+    assert Incident.objects.get().state == IncidentState.OPEN
+    assert [n.event for n in notices] == ["opened", "opened"]  # the first was rolled back
+
+
+def test_a_scheduled_sync_that_misses_opens_at_once_and_another_schedule_leaves_it_open(
+    notices: list[Notice],
+) -> None:
+    """Each run's check reports its one schedule (as the scheduled syncs send it)."""
+    only_syncs = frozenset({ObjectKind.SCHEDULED_SYNC})
+
+    def run(number: int, schedule: str, state: str) -> None:
+        seen = Observation(
+            TENANT, ObjectKind.SCHEDULED_SYNC, schedule, f"Nightly {schedule}", state
+        )
+        send(sweep(number, seen, read_kinds=only_syncs))
+
+    run(1, "7", "not_landed")
+    assert Incident.objects.get().state == IncidentState.OPEN  # the first miss
+    run(2, "8", "landed")  # another schedule's run says nothing of schedule 7
+    assert Incident.objects.get().state == IncidentState.OPEN
+    run(3, "7", "landed")
+    assert Incident.objects.get().state == IncidentState.RESOLVED
+    assert [(n.event, n.object_id) for n in notices] == [("opened", "7"), ("resolved", "7")]
