@@ -5,6 +5,7 @@ never sent twice."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,10 +19,16 @@ from django.utils import timezone
 from audit.services import Actor
 from tenants.models import ManagedTenant, TenantSource
 from tests.watch.conftest import wait_for
-from tests.watch.receivers import Inbox, WebhookReceiver, smtp_server, webhook_receiver
+from tests.watch.receivers import (
+    Inbox,
+    WebhookReceiver,
+    signature_ok,
+    smtp_server,
+    webhook_receiver,
+)
 from watch import tasks
 from watch.models import ChannelKind, Delivery, DeliveryStatus, NotificationChannel, TaskRun
-from watch.notifications import channels, deliveries, payloads
+from watch.notifications import channels, deliveries, payloads, signing
 from watch.notifications.channels import ChannelValues
 from watch.observations import Notice, incident_event
 
@@ -151,6 +158,23 @@ def test_slack_gets_text_and_blocks_with_its_control_characters_escaped() -> Non
     }
     assert {"type": "mrkdwn", "text": "*Severity*\ncritical"} in section["fields"]
     assert actions["elements"][0]["url"] == "https://dashboard.example/watch/alerts/7/"
+
+
+def test_the_readme_receiver_accepts_a_fresh_signature_and_refuses_tampering_and_replays() -> None:
+    body = payloads.webhook_body(notice(), delivery_id=42)
+    now = int(time.time())
+
+    def headers(timestamp: int, signed_body: bytes = body) -> dict[str, str]:
+        return {
+            "X-Dashboard-Timestamp": str(timestamp),
+            "X-Dashboard-Signature": signing.signature(SECRET, timestamp, signed_body),
+        }
+
+    assert signature_ok(SECRET, headers(now), body)
+    assert not signature_ok(SECRET, headers(now), body.replace(b"critical", b"warning"))
+    assert not signature_ok("another-secret-of-some-length", headers(now), body)
+    assert not signature_ok(SECRET, headers(now - 301), body)  # a replay, five minutes on
+    assert not signature_ok(SECRET, {**headers(now), "X-Dashboard-Timestamp": str(now + 1)}, body)
 
 
 def test_a_notice_survives_its_trip_through_the_delivery_row() -> None:

@@ -21,16 +21,3 @@ VERSION = "v1"
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     signed = f"{timestamp}.".encode() + body
     return f"{VERSION}=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
-def verify(
-    secret: str, timestamp: str, body: bytes, presented: str, *, now: int, tolerance: int = 300
-) -> bool:
-    """What a receiver does (the tests' receiver uses it; the README shows it standalone)."""
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now - sent) > tolerance:
-        return False
-    return hmac.compare_digest(signature(secret, sent, body), presented)
