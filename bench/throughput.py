@@ -124,6 +124,8 @@ def base_env(tree: Path, data_dir: Path) -> dict[str, str]:
             "PYTHONPATH": str(tree),
             "DATA_DIR": str(data_dir),
             "SECRET_KEY": secrets.token_urlsafe(50),
+            # Production settings refuse to start without it (trees before issue 12 ignore it).
+            "AUDIT_CHAIN_KEY": secrets.token_urlsafe(32),
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
         }
@@ -308,9 +310,22 @@ def sign_in(origin: str, ca_file: str) -> requests.Session:
     return browser
 
 
-def send(browser: requests.Session, origin: str, endpoint: Endpoint) -> None:
-    response = browser.get(
-        f"{origin}{endpoint.path}", headers=endpoint.headers, allow_redirects=False, timeout=120
+def served_at(browser: requests.Session, origin: str, path: str) -> str:
+    """Where a tree serves `path`: itself, or where it redirects to (since issue 14 the
+    tenant-scoped pages live under `/t/<tenant>/` and the old URLs redirect there)."""
+    response = browser.get(f"{origin}{path}", allow_redirects=False, timeout=120)
+    location = response.headers.get("Location", "")
+    if response.status_code in (301, 302) and location.startswith("/"):
+        return location
+    return path
+
+
+def send(running: Running, endpoint: Endpoint) -> None:
+    path = running.paths.setdefault(
+        endpoint.path, served_at(running.browser, running.origin, endpoint.path)
+    )
+    response = running.browser.get(
+        f"{running.origin}{path}", headers=endpoint.headers, allow_redirects=False, timeout=120
     )
     if response.status_code != 200 or endpoint.marker not in response.text:
         raise SystemExit(
@@ -330,6 +345,7 @@ class Running:
     browser: requests.Session
     workers: list[int] = field(default_factory=list)
     samples: dict[str, Samples] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # the path each endpoint is served at
 
 
 def start(tree: Path, data: Path, args: argparse.Namespace, stack: ExitStack) -> Running:
@@ -351,7 +367,7 @@ def warm_up(running: Running, targets: list[Endpoint]) -> None:
     """Unmeasured: each worker's first requests import and compile (lazy app loading)."""
     for endpoint in targets:
         for _ in range(3):
-            send(running.browser, running.origin, endpoint)
+            send(running, endpoint)
     running.workers = worker_pids(running.dashboard.pid)
     if len(running.workers) != 2:
         raise SystemExit(f"{running.tree}: expected 2 gunicorn workers, found {running.workers}")
@@ -364,7 +380,7 @@ def batch(running: Running, endpoint: Endpoint) -> float:
     cpu, sandbox_cpu = on_cpu_seconds(workers), tick_seconds(sandbox)
     started = time.perf_counter()
     for _ in range(endpoint.per_batch):
-        send(running.browser, running.origin, endpoint)
+        send(running, endpoint)
     wall = time.perf_counter() - started
     cpu, sandbox_cpu = on_cpu_seconds(workers) - cpu, tick_seconds(sandbox) - sandbox_cpu
     measured = running.samples[endpoint.name]

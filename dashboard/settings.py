@@ -402,6 +402,9 @@ if not WATCH_ENCRYPTION_KEYS and (DEBUG or SANDBOX_MODE):
 WATCH_GRAPH_SCOPES = [*GRAPH_SCOPES, *APP_PROXY_GRAPH_SCOPES]
 # How long /healthz waits for the broker before it reports it unreachable.
 HEALTHZ_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_BROKER_TIMEOUT_SECONDS", "2"))
+# How long `/healthz` reuses its last broker probe (a load balancer polls it every few seconds;
+# each probe opens a broker connection). 0: probe on every request.
+HEALTHZ_BROKER_CHECK_SECONDS = float(os.environ.get("HEALTHZ_BROKER_CHECK_SECONDS", "10"))
 # How often the watch page refreshes its workers, broker, schedules and runs (htmx).
 WATCH_PAGE_REFRESH_SECONDS = int(os.environ.get("WATCH_PAGE_REFRESH_SECONDS", "10"))
 # How many runs of each task the watch page keeps.

@@ -19,7 +19,7 @@ from graph.errors import GraphAuthError, GraphError
 from kernel.faults import graph_fault_message
 from kernel.graph_clients import graph_for
 from watch.alert_selectors import open_incidents
-from watch.broker import broker_status
+from watch.broker import broker_reachability
 
 
 @require_GET
@@ -71,7 +71,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = "unreachable"
     else:
         database = "ok"
-    status = broker_status(timeout=settings.HEALTHZ_BROKER_TIMEOUT_SECONDS)
+    status = broker_reachability(
+        timeout=settings.HEALTHZ_BROKER_TIMEOUT_SECONDS,
+        max_age=settings.HEALTHZ_BROKER_CHECK_SECONDS,
+    )
     body = {
         "status": "ok" if database == "ok" else "unavailable",
         "database": database,

@@ -40,6 +40,32 @@ def test_healthz_reports_the_broker_down_without_failing_the_web_check(broker_do
     assert "the web is unaffected" in body["broker_note"]
 
 
+@pytest.mark.django_db
+def test_healthz_probes_the_broker_once_per_check_interval(
+    broker_down: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load balancer polls /healthz every few seconds: one broker connection per interval."""
+    from watch import broker as watch_broker
+
+    probes: list[bool] = []
+    probe = watch_broker.broker_status
+
+    def counted(**kwargs: Any) -> watch_broker.BrokerStatus:
+        probes.append(kwargs.get("depth", True))
+        return probe(**kwargs)
+
+    monkeypatch.setattr(watch_broker, "broker_status", counted)
+    settings.HEALTHZ_BROKER_CHECK_SECONDS = 10
+    for _ in range(3):
+        assert Client().get("/healthz").json()["broker"] == "unreachable"
+    assert probes == [False]  # once, and without counting the queues
+
+    settings.HEALTHZ_BROKER_CHECK_SECONDS = 0
+    for _ in range(2):
+        assert Client().get("/healthz").json()["broker"] == "unreachable"
+    assert len(probes) == 3
+
+
 def test_the_page_shows_workers_queue_depth_and_each_schedule_s_last_run(
     reader_client: Client, broker: dict[str, Any]
 ) -> None:
