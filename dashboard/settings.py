@@ -305,6 +305,8 @@ WATCH_TASK_TIME_LIMIT_SECONDS = int(os.environ.get("WATCH_TASK_TIME_LIMIT_SECOND
 # mid-task); it must exceed the longest task, or a slow task would run twice at once.
 WATCH_VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("WATCH_VISIBILITY_TIMEOUT_SECONDS", "3600"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's transport, each message written whole before a worker can pick it up.
+    CELERY_BROKER_TRANSPORT = "watch.filesystem_transport:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(WATCH_BROKER_DIR / "queue"),
         "data_folder_out": str(WATCH_BROKER_DIR / "queue"),

@@ -66,8 +66,8 @@ def test_an_admin_adds_a_signed_webhook_and_sends_it_a_test(
     deliveries = page.get_by_test_id("deliveries")
     expect(deliveries.get_by_test_id("delivery")).to_have_count(1)
     # The table follows the delivery until the worker has sent it.
-    expect(deliveries).to_contain_text("Sent", timeout=20_000)
-    expect(deliveries).to_contain_text("HTTP 200")
+    expect(deliveries.get_by_test_id("delivery-status")).to_have_text("Sent", timeout=20_000)
+    expect(deliveries.get_by_test_id("delivery-answer")).to_have_text("HTTP 200")
     (request,) = receiver.received
     assert request.signature_ok is True
     assert request.json()["event"] == "test"

@@ -43,6 +43,7 @@ def _broker(tmp_path: Path) -> dict[str, Any]:
     if redis_url:
         return {
             "broker_url": redis_url,
+            "broker_transport": None,
             "broker_transport_options": {"visibility_timeout": 60, "polling_interval": 0.1},
             "task_default_queue": queue,
         }
@@ -51,6 +52,7 @@ def _broker(tmp_path: Path) -> dict[str, Any]:
         folder.mkdir(parents=True)
     return {
         "broker_url": "filesystem://",
+        "broker_transport": "watch.filesystem_transport:Transport",
         "broker_transport_options": {
             "data_folder_in": str(folders["queue"]),
             "data_folder_out": str(folders["queue"]),
