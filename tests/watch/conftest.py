@@ -18,6 +18,8 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connections
 from django.test import override_settings
 
+from tests.watch.receivers import Inbox, smtp_server
+
 Schedule = dict[str, dict[str, Any]]
 
 
@@ -125,3 +127,18 @@ def beat(worker: Any, transactional_db: None) -> Iterator[Callable[[Schedule], N
     for service, thread in started:
         service.stop(wait=True)
         thread.join(10)
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A local SMTP server, and Django's mail settings pointed at it."""
+    with (
+        smtp_server() as running,
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=running.port,
+            DEFAULT_FROM_EMAIL="watch@dashboard.example",
+        ),
+    ):
+        yield running

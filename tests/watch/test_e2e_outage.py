@@ -17,32 +17,18 @@ from django.utils import timezone
 from sandbox.models import Scenario
 from tests.watch import e2e
 from tests.watch.conftest import Schedule, wait_for
-from tests.watch.receivers import Inbox, WebhookReceiver, smtp_server, webhook_receiver
+from tests.watch.receivers import Inbox, WebhookReceiver, webhook_receiver
 from watch.models import Delivery, Incident, IncidentState, Sweep, SweepStatus
 
 # Every second: a slot per tenant each second, the dispatcher each second.
 FAST_SWEEPS = {"WATCH_SWEEP_INTERVAL_SECONDS": 1, "WATCH_SWEEP_DISPATCH_SECONDS": 1}
 BEAT: Schedule = {"watch sweeps": {"task": "watch.dispatch_sweeps", "schedule": 1.0}}
-SWEEP_WAIT = 90  # seconds: generous, the machine may be busy; nothing here is timed
+SWEEP_WAIT = 300  # seconds: generous, the machine may be busy; nothing here is timed
 
 
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     with webhook_receiver(secret=e2e.SECRET) as running:
-        yield running
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with (
-        smtp_server() as running,
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=running.port,
-            DEFAULT_FROM_EMAIL="watch@dashboard.example",
-        ),
-    ):
         yield running
 
 
@@ -88,7 +74,9 @@ def test_a_group_outage_is_one_incident_one_notice_each_way(
         assert incident.severity == "critical"
         assert "has no active connector" in incident.summary
 
-        wait_for(lambda: receiver.received and inbox.messages, seconds=30, what="the notices")
+        wait_for(
+            lambda: receiver.received and inbox.messages, seconds=SWEEP_WAIT, what="the notices"
+        )
         (opened,) = receiver.received
         assert opened.signature_ok is True
         body = opened.json()
@@ -121,7 +109,7 @@ def test_a_group_outage_is_one_incident_one_notice_each_way(
         assert resolved.pk == incident.pk and resolved.resolved_at is not None
         wait_for(
             lambda: len(receiver.received) == 2 and len(inbox.messages) == 2,
-            seconds=30,
+            seconds=SWEEP_WAIT,
             what="the recovery notices",
         )
         recovery = receiver.received[1]

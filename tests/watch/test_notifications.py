@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
-from django.test import override_settings
 from django.utils import timezone
 
 from audit.services import Actor
@@ -23,7 +22,6 @@ from tests.watch.receivers import (
     Inbox,
     WebhookReceiver,
     signature_ok,
-    smtp_server,
     webhook_receiver,
 )
 from watch import tasks
@@ -101,20 +99,6 @@ def settled(delivery: Delivery | None = None) -> list[Delivery]:
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     with webhook_receiver(secret=SECRET) as running:
-        yield running
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with (
-        smtp_server() as running,
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=running.port,
-            DEFAULT_FROM_EMAIL="watch@dashboard.example",
-        ),
-    ):
         yield running
 
 
