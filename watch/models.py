@@ -422,6 +422,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.channel} ({self.status})"
+
+
 class BaselineSource(models.TextChoices):
     GRAPH = "graph", "A fresh Graph read"
     SWEEP = "sweep", "The latest sweep"
@@ -547,6 +549,8 @@ class SeenChange(ObjectChanges):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name or self.object_id} changed ({self.source})"
+
+
 class ScheduleRunOutcome(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
     PENDING = "pending", "Sync requested, verifying"

@@ -119,6 +119,8 @@ def prune_history(self: RecordedTask) -> dict[str, Any]:
     """Forget object history past WATCH_HISTORY_RETENTION_DAYS and sweeps past
     WATCH_SWEEPS_KEPT_HOURS (beat, every WATCH_HISTORY_PRUNE_SECONDS); repeating it is harmless."""
     return history.prune()
+
+
 @shared_task(name="watch.scheduled_sync", base=RecordedTask, bind=True)
 def scheduled_sync(self: RecordedTask, schedule_id: int) -> dict[str, Any]:
     """A scheduled sync's run (beat sends it from the schedule's PeriodicTask): skipped, or the
