@@ -21,12 +21,13 @@ from watch.models import RunStatus, TaskRun, WorkerHeartbeat
 def broker_down() -> Iterator[None]:
     """Nothing listens on port 1: the broker is unreachable."""
     conf = current_app.conf
-    saved = conf.broker_url, conf.broker_transport_options
+    saved = conf.broker_url, conf.broker_transport, conf.broker_transport_options
     conf.broker_url = "redis://127.0.0.1:1/0"
+    conf.broker_transport = None  # the URL's own (the filesystem default names a transport class)
     conf.broker_transport_options = {"socket_connect_timeout": 1}
     forget_broker()
     yield
-    conf.broker_url, conf.broker_transport_options = saved
+    conf.broker_url, conf.broker_transport, conf.broker_transport_options = saved
     forget_broker()
 
 
