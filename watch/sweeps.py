@@ -257,15 +257,16 @@ def _sweep_once(tenant: ManagedTenant, row: Sweep, *, task_id: str, worker: str)
     budget = SweepBudget(tenant.tenant_id)
     try:
         result = observe(tenant, row.sweep_key, budget=budget, now=started)
+        # Receivers (history, alerts, drift) run here, after the snapshot is stored; the row is
+        # marked done only after them, so a worker dying in between redoes the sweep and they
+        # see the key again. One that fails fails the sweep (its row says why).
+        sweep_observed.send(sender=Sweep, result=result)
     except BudgetExceeded as exc:
         _finish(row, budget, status=SweepStatus.DEFERRED, error=str(exc))
         raise
     except BaseException as exc:
         _finish(row, budget, status=SweepStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
-    # Receivers (alerts, drift) run here, after the snapshot is stored; the row is marked done
-    # only after them, so a worker dying in between redoes the sweep and they see the key again.
-    sweep_observed.send(sender=Sweep, result=result)
     reachable = _tenant_state(result)
     _finish(
         row,

@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from sandbox.models import AppProxyConnector, ConnectorGroup, ExchangeConnector, RefreshToken
 from sandbox.scope import tenant_scope
-from tests.conftest import ADMIN, sign_in
 from tests.tenants.conftest import HOME
 from tests.watch.alerting import recording_notices
-from tests.watch.support import sign_in_for_watch
+from tests.watch.support import partner_signed_in, sign_in_for_watch
 from watch.models import Incident, IncidentState
 from watch.observations import Notice
 
@@ -26,13 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # notices go out on commit
 
 @pytest.fixture
 def watching(transactional_db: None) -> Client:
-    from sandbox import estate
-
-    estate.estate_seed(tenants=1, exchange=2, app_proxy=3, groups=1, audit_events=0)
-    client = sign_in(Client(), ADMIN)
-    assert client.post("/tenants/discover/").status_code == 302
-    sign_in_for_watch(client)
-    return client
+    return partner_signed_in(customers=1)
 
 
 @pytest.fixture

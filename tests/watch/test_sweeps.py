@@ -284,3 +284,18 @@ def test_a_sweep_under_way_elsewhere_is_looked_at_again_later(
         assert not observed
     wait_for(done(1), what="the sweep, once the lock is free")
     assert [r.sweep_key for r in observed] == [key]
+
+
+def test_a_receiver_that_fails_fails_the_sweep_and_its_row_says_why(watching: Client) -> None:
+    def broken(sender: object, result: SweepResult, **kwargs: Any) -> None:
+        raise RuntimeError("the alerts' database is down")
+
+    sweep_observed.connect(broken, dispatch_uid="test-broken-receiver")
+    try:
+        with pytest.raises(CommandError, match="the alerts' database is down"):
+            call_command("watch_run", "sweep", "--tenant", HOME, "--here")
+    finally:
+        sweep_observed.disconnect(dispatch_uid="test-broken-receiver")
+    row = Sweep.objects.get()
+    assert row.status == SweepStatus.FAILED and "alerts' database is down" in row.error
+    assert row.finished_at is not None  # not left "running" on the watch page
