@@ -59,6 +59,7 @@ def test_a_move_straight_through_graph_opens_a_drift_incident_changed_outside(
     connector, east = estate["connector"], estate["east"]
     sweep_now()
     assert drift_incidents() == []
+    assert f'href="/t/{TENANT}/watch/drift/">drift</a>' in client.get("/watch/").content.decode()
 
     moved = Caller(graph_token(ADMIN, ALL_SCOPES)).post(
         f"{APP_PROXY}/connectors/{connector.id}/memberOf/$ref",
