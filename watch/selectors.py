@@ -118,6 +118,14 @@ def tenant_sweeps(*, now: datetime | None = None) -> list[TenantSweeps]:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A tenant an Admin turned the watch off for, and where its watch settings are."""
+
+    label: str
+    settings_url: str
+
+
+@dataclass(frozen=True)
 class WatchOverview:
     credential: WatchCredential | None
     workers: list[heartbeats.WorkerState]
@@ -125,7 +133,7 @@ class WatchOverview:
     schedules: list[ScheduleState]
     recent_runs: list[TaskRun]
     tenant_sweeps: list[TenantSweeps]
-    left_out: list[ManagedTenant]  # an Admin turned the watch off for them
+    left_out: list[LeftOut]  # an Admin turned the watch off for them
 
 
 def watch_overview() -> WatchOverview:
@@ -136,5 +144,8 @@ def watch_overview() -> WatchOverview:
         schedules=schedule_states(),
         recent_runs=list(TaskRun.objects.order_by("-started_at", "-id")[:20]),
         tenant_sweeps=tenant_sweeps(),
-        left_out=list(ManagedTenant.objects.filter(watch_setting__enabled=False)),
+        left_out=[
+            LeftOut(tenant.label, tenant_path(tenant.tenant_id, "watch/settings/"))
+            for tenant in ManagedTenant.objects.filter(watch_setting__enabled=False)
+        ],
     )
