@@ -231,6 +231,15 @@ def test_a_move_made_directly_against_graph_is_changed_outside_the_dashboard(
     assert history.source == "outside" and history.changes[0]["after_label"] == "East"
 
 
+def edit_alias_through_dashboard(admin: Client, exchange: Any, before: str, after: str) -> None:
+    services.exchange_connector_update(
+        graph=exchange_graph(admin),
+        actor=admin_actor(),
+        connector_id=str(exchange.id),
+        changes={"exchangeAlias": (before, after)},
+    )
+
+
 def baseline_values(object_id: str) -> dict[str, str]:
     baseline = drift_baselines.baseline_of(TENANT)
     assert baseline is not None
@@ -287,12 +296,7 @@ def test_outside_and_dashboard_changes_to_one_object_drift_only_the_outside_fiel
     outside.patch(
         f"deviceManagement/exchangeConnectors/{exchange.id}", json={"serverName": "elsewhere"}
     )
-    services.exchange_connector_update(
-        graph=exchange_graph(admin),
-        actor=admin_actor(),
-        connector_id=str(exchange.id),
-        changes={"exchangeAlias": ("IntuneConnector", "ViaDashboard")},
-    )
+    edit_alias_through_dashboard(admin, exchange, "IntuneConnector", "ViaDashboard")
 
     observation = drifted(compare_now(admin, "2"))[str(exchange.id)]
 
@@ -345,12 +349,7 @@ def test_an_older_dashboard_write_of_another_value_does_not_explain_a_change(
     """A dashboard edit to the object that set another value is not this change's source."""
     record_baseline(admin)
     exchange = estate["exchange"]
-    services.exchange_connector_update(
-        graph=exchange_graph(admin),
-        actor=admin_actor(),
-        connector_id=str(exchange.id),
-        changes={"exchangeAlias": ("IntuneConnector", "ViaDashboard")},
-    )
+    edit_alias_through_dashboard(admin, exchange, "IntuneConnector", "ViaDashboard")
     outside.patch(
         f"deviceManagement/exchangeConnectors/{exchange.id}", json={"exchangeAlias": "Elsewhere"}
     )
@@ -453,12 +452,7 @@ def test_the_dashboards_own_intune_event_is_not_taken_for_a_change_from_elsewher
     is not matched to the event of the dashboard's earlier write to the same connector."""
     record_baseline(admin)
     exchange = estate["exchange"]
-    services.exchange_connector_update(
-        graph=exchange_graph(admin),
-        actor=admin_actor(),
-        connector_id=str(exchange.id),
-        changes={"exchangeAlias": ("IntuneConnector", "ViaDashboard")},
-    )
+    edit_alias_through_dashboard(admin, exchange, "IntuneConnector", "ViaDashboard")
     ExchangeConnector.objects.filter(pk=exchange.pk).update(exchange_alias="Elsewhere")
 
     observation = drifted(compare_now(admin, "2"))[str(exchange.id)]
@@ -481,12 +475,7 @@ def test_each_change_seen_keeps_its_own_source(
         f"deviceManagement/exchangeConnectors/{exchange.id}", json={"exchangeAlias": "Elsewhere"}
     )
     compare_now(admin, "2")
-    services.exchange_connector_update(
-        graph=exchange_graph(admin),
-        actor=admin_actor(),
-        connector_id=str(exchange.id),
-        changes={"exchangeAlias": ("Elsewhere", "Final")},
-    )
+    edit_alias_through_dashboard(admin, exchange, "Elsewhere", "Final")
 
     # The dashboard's write overrides the change from elsewhere: the baseline takes it.
     assert str(exchange.id) not in drifted(compare_now(admin, "3"))
