@@ -65,6 +65,8 @@ class Action(models.TextChoices):
     DRIFT_BASELINE_RECORD = "driftBaseline.record", "Record the drift baseline"
     # On the object whose drift was accepted, so its history shows it.
     DRIFT_ACCEPT = "drift.accept", "Accept a drift into the baseline"
+    # On the object: the baseline took a change the dashboard's own audited write made.
+    DRIFT_FOLLOW = "drift.followDashboard", "Baseline follows a dashboard change"
     INCIDENT_ACKNOWLEDGE = "incident.acknowledge", "Acknowledge incident"
     INCIDENT_SNOOZE = "incident.snooze", "Snooze incident"
     ALERT_RULE_UPDATE = "alertRule.update", "Change alert rule"

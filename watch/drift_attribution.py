@@ -39,7 +39,8 @@ APP_PROXY_NOTE = (
 
 @dataclass(frozen=True)
 class Attribution:
-    changes: list[dict[str, Any]]  # each change with its "source" (and "audit_entry": an id)
+    # Each change with its "source" (a dashboard change: "audit_entry", an id, and "made_by").
+    changes: list[dict[str, Any]]
     source: str  # DriftSource: "dashboard" only when every change is the dashboard's
     intune_event: dict[str, Any] | None
     intune_note: str
@@ -134,7 +135,12 @@ def attribute(
         else:
             audit_id = entry.attempt_id or entry.pk
             changes.append(
-                {**change, "source": DriftSource.DASHBOARD.value, "audit_entry": audit_id}
+                {
+                    **change,
+                    "source": DriftSource.DASHBOARD.value,
+                    "audit_entry": audit_id,
+                    "made_by": entry.actor_upn,
+                }
             )
     outside = [change for change in changes if change["source"] == DriftSource.OUTSIDE]
     if not outside:

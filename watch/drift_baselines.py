@@ -4,12 +4,16 @@
     snapshot = latest_snapshot(tenant_id)                              # what the sweeps saw
     record(actor=…, tenant_id=…, snapshot=snapshot, source=BaselineSource.GRAPH)
     accept(actor=…, tenant_id=…, kind=…, object_id=…)   # the baseline takes what was seen
+    follow_dashboard(actor=…, tenant_id=…, …)   # the baseline takes the dashboard's own change
 
 Accepting sends the tenant's drift observations at once (watch.drift_receiver.publish), so the
 drift incident resolves without waiting for the next sweep.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -153,3 +157,60 @@ def accept(*, actor: Actor, tenant_id: str, kind: str, object_id: str) -> DriftF
         after={"baseline": {} if gone else finding.observed, "changes": finding.changes},
     )
     return finding
+
+
+def follow_dashboard(
+    *,
+    actor: Actor,
+    tenant_id: str,
+    kind: str,
+    object_id: str,
+    name: str,
+    changes: list[dict[str, Any]],
+    observed: Mapping[str, Any],
+) -> None:
+    """The baseline takes changes made through this dashboard (each with its "audit_entry"):
+    the dashboard's own audited write is their record, so they are no drift. Only these fields
+    move (a change from elsewhere to another field stays drift); audited on the object, naming
+    the dashboard's entries and who made them, so the baseline's history stays explainable."""
+    baseline = baseline_of(tenant_id)
+    if baseline is None or not changes:
+        return
+    entries = sorted({c["audit_entry"] for c in changes if c.get("audit_entry")})
+    made_by = sorted({str(c["made_by"]) for c in changes if c.get("made_by")})
+    with transaction.atomic():
+        item = baseline.items.select_for_update().filter(kind=kind, object_id=object_id).first()
+        before = dict(item.values) if item is not None else {}
+        presence = next((c for c in changes if c["field"] == PRESENCE), None)
+        if presence is not None and presence["after"] == ABSENT:
+            after: dict[str, Any] = {}
+            baseline.items.filter(kind=kind, object_id=object_id).delete()
+        else:
+            after = (
+                dict(observed)
+                if presence is not None or item is None
+                else {**before, **{c["field"]: c["after"] for c in changes}}
+            )
+            BaselineItem.objects.update_or_create(
+                baseline=baseline,
+                kind=kind,
+                object_id=object_id,
+                defaults={
+                    "name": name[:255],
+                    "values": after,
+                    "recorded_at": timezone.now(),
+                    "recorded_by": ", ".join(made_by)[:255] or actor.upn,
+                },
+            )
+    audit_local_change(
+        actor=actor,
+        action=Action.DRIFT_FOLLOW,
+        target=Target(type=TARGET_TYPES.get(kind, kind), id=object_id, name=name),
+        before={"baseline": before},
+        after={
+            "baseline": after,
+            "changes": changes,
+            "audit_entries": entries,
+            "changed_by": made_by,
+        },
+    )

@@ -3,8 +3,10 @@
     sweep_observed(result) --> compare_sweep(result)
         1. the kinds this sweep read in full replace those in the tenant's DriftSnapshot;
         2. with a baseline: every object compared; a drift whose changes are new is attributed
-           (watch.drift_attribution) and kept as a DriftFinding, and what changed since the last
-           look is kept as a SeenChange (the objects' history);
+           (watch.drift_attribution); what changed since the last look is kept as a SeenChange
+           (the objects' history); the changes made through this dashboard go into the baseline
+           (drift_baselines.follow_dashboard, audited: the dashboard's own write is their
+           record, so they are no drift), and those from outside are kept as a DriftFinding;
         3. publish(): a SweepResult of DRIFT observations, one per object of the baseline (and per
            object that appeared), "drifted" or "matches", read_kinds={"drift"}, keyed
            f"{sweep_key}:drift" --> sweep_observed again: the alerts' drift rule.
@@ -26,7 +28,7 @@ from django.utils import timezone
 
 from graph.client import GraphClient
 from watch.budget import SweepBudget
-from watch.credentials import graph_for_watch
+from watch.credentials import graph_for_watch, watch_actor
 from watch.drift import (
     Difference,
     changes_since,
@@ -38,7 +40,7 @@ from watch.drift import (
     snapshot_of,
 )
 from watch.drift_attribution import Attribution, attribute
-from watch.drift_baselines import baseline_of, baseline_snapshot
+from watch.drift_baselines import baseline_of, baseline_snapshot, follow_dashboard
 from watch.models import DriftFinding, DriftSnapshot, DriftSource, SeenChange
 from watch.observations import ObjectKind, Observation, SweepResult, sweep_observed
 
@@ -151,23 +153,6 @@ def _track(
             finding.save(update_fields=["last_seen_at"])
         return
     attribution = attribute_since(difference)
-    DriftFinding.objects.update_or_create(
-        tenant_id=result.tenant_id,
-        kind=difference.kind,
-        object_id=difference.object_id,
-        defaults={
-            "name": difference.name[:255],
-            "changes": labelled(attribution.changes, names),
-            "observed": observed.get("values", {}),
-            "source": attribution.source,
-            "intune_event": attribution.intune_event,
-            "intune_note": attribution.intune_note,
-            "fingerprint": print_,
-            "first_seen_at": result.observed_at,
-            "last_seen_at": result.observed_at,
-            "sweep_key": result.sweep_key,
-        },
-    )
     by_field = {c["field"]: c for c in attribution.changes}
     moved = [
         {**c, **_source_of(by_field.get(c["field"]), c)}
@@ -181,12 +166,64 @@ def _track(
         "" if ours else attribution.intune_note,
     )
     _seen(difference, moved, result, names, attribute_since, known=known)
+    # The dashboard's own changes are no drift: the baseline takes them (audited).
+    dashboard = [c for c in attribution.changes if c["source"] == DriftSource.DASHBOARD]
+    if dashboard:
+        follow_dashboard(
+            actor=watch_actor(via="drift baseline"),
+            tenant_id=result.tenant_id,
+            kind=difference.kind,
+            object_id=difference.object_id,
+            name=difference.name,
+            changes=labelled(dashboard, names),
+            observed=observed.get("values", {}),
+        )
+    outside = [c for c in attribution.changes if c["source"] != DriftSource.DASHBOARD]
+    _keep_finding(difference, finding, outside, attribution, result, observed, names)
+
+
+def _keep_finding(
+    difference: Difference,
+    finding: DriftFinding | None,
+    outside: list[dict[str, Any]],
+    attribution: Attribution,
+    result: SweepResult,
+    observed: dict[str, Any],
+    names: dict[str, str],
+) -> None:
+    """The object's finding: its changes from outside the dashboard (none left: no finding)."""
+    if not outside:
+        if finding is not None:
+            finding.delete()
+        return
+    print_ = fingerprint(outside)
+    if finding is not None and finding.fingerprint == print_:
+        finding.last_seen_at = max(finding.last_seen_at, result.observed_at)
+        finding.save(update_fields=["last_seen_at"])
+        return
+    DriftFinding.objects.update_or_create(
+        tenant_id=result.tenant_id,
+        kind=difference.kind,
+        object_id=difference.object_id,
+        defaults={
+            "name": difference.name[:255],
+            "changes": labelled(outside, names),
+            "observed": observed.get("values", {}),
+            "source": DriftSource.OUTSIDE,
+            "intune_event": attribution.intune_event,
+            "intune_note": attribution.intune_note,
+            "fingerprint": print_,
+            "first_seen_at": result.observed_at,
+            "last_seen_at": result.observed_at,
+            "sweep_key": result.sweep_key,
+        },
+    )
 
 
 def _source_of(attributed: dict[str, Any] | None, change: dict[str, Any]) -> dict[str, Any]:
     if attributed is None or attributed["after"] != change["after"]:
         return {}
-    return {k: attributed[k] for k in ("source", "audit_entry") if k in attributed}
+    return {k: attributed[k] for k in ("source", "audit_entry", "made_by") if k in attributed}
 
 
 def _seen(

@@ -126,6 +126,14 @@ def tenant_sweeps(*, now: datetime | None = None) -> list[TenantSweeps]:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A tenant an Admin turned the watch off for, and where its watch settings are."""
+
+    label: str
+    settings_url: str
+
+
+@dataclass(frozen=True)
 class WatchOverview:
     credential: WatchCredential | None
     workers: list[heartbeats.WorkerState]

@@ -231,7 +231,22 @@ def test_a_move_made_directly_against_graph_is_changed_outside_the_dashboard(
     assert history.source == "outside" and history.changes[0]["after_label"] == "East"
 
 
-def test_the_same_move_through_the_dashboard_is_through_this_dashboard(
+def edit_alias_through_dashboard(admin: Client, exchange: Any, before: str, after: str) -> None:
+    services.exchange_connector_update(
+        graph=exchange_graph(admin),
+        actor=admin_actor(),
+        connector_id=str(exchange.id),
+        changes={"exchangeAlias": (before, after)},
+    )
+
+
+def baseline_values(object_id: str) -> dict[str, str]:
+    baseline = drift_baselines.baseline_of(TENANT)
+    assert baseline is not None
+    return baseline.items.get(object_id=object_id).values
+
+
+def test_the_same_move_through_the_dashboard_is_no_drift_the_baseline_follows_it(
     admin: Client, estate: dict[str, Any], drift_sent: list[SweepResult]
 ) -> None:
     record_baseline(admin)
@@ -239,22 +254,64 @@ def test_the_same_move_through_the_dashboard_is_through_this_dashboard(
     tenant = app_proxy_tenant_get(graph=graph)
     row = tenant.connector(str(estate["connector"].id))
     assert row is not None
+    connector, east = estate["connector"], estate["east"]
 
     services.app_proxy_connector_move(
         graph=graph,
         actor=admin_actor(),
         connector=row.connector,
         from_group=row.group,
-        to_group=tenant.group(str(estate["east"].id)).group,
+        to_group=tenant.group(str(east.id)).group,
     )
     drift = compare_now(admin, "2")
 
-    (observation,) = drifted(drift).values()
-    assert observation.details["source"] == "dashboard"
-    (change,) = observation.details["changes"]
+    assert drifted(drift) == {}
+    assert not DriftFinding.objects.exists()
+    (observation,) = [o for o in drift.observations if o.object_id == str(connector.id)]
+    assert observation.state == "matches"
+    assert baseline_values(str(connector.id)) == {MEMBERSHIP: str(east.id)}
+    # The baseline's update is audited on the connector, naming the dashboard's own entry.
     move = AuditEntry.objects.get(action=Action.APP_PROXY_CONNECTOR_MOVE, phase="attempt")
-    assert change["source"] == "dashboard" and change["audit_entry"] == move.pk
+    follow = AuditEntry.objects.get(action=Action.DRIFT_FOLLOW)
+    assert (follow.target_id, follow.outcome, follow.channel) == (
+        str(connector.id),
+        "succeeded",
+        "watch",
+    )
+    assert follow.before == {"baseline": {MEMBERSHIP: str(estate["default"].id)}}
+    assert follow.after["baseline"] == {MEMBERSHIP: str(east.id)}
+    assert follow.after["audit_entries"] == [move.pk]
+    assert follow.after["changed_by"] == [ADMIN]
     assert SeenChange.objects.get().source == "dashboard"
+    # The next sweep matches, and adds no second baseline update.
+    assert drifted(compare_now(admin, "3")) == {}
+    assert AuditEntry.objects.filter(action=Action.DRIFT_FOLLOW).count() == 1
+
+
+def test_outside_and_dashboard_changes_to_one_object_drift_only_the_outside_fields(
+    admin: Client, estate: dict[str, Any], outside: Caller
+) -> None:
+    record_baseline(admin)
+    exchange = estate["exchange"]
+    outside.patch(
+        f"deviceManagement/exchangeConnectors/{exchange.id}", json={"serverName": "elsewhere"}
+    )
+    edit_alias_through_dashboard(admin, exchange, "IntuneConnector", "ViaDashboard")
+
+    observation = drifted(compare_now(admin, "2"))[str(exchange.id)]
+
+    assert observation.details["source"] == "outside"
+    assert [(c["field"], c["after"]) for c in observation.details["changes"]] == [
+        ("serverName", "elsewhere")
+    ]
+    values = baseline_values(str(exchange.id))
+    assert values["exchangeAlias"] == "ViaDashboard" and values["serverName"] != "elsewhere"
+    follow = AuditEntry.objects.get(action=Action.DRIFT_FOLLOW)
+    assert [c["field"] for c in follow.after["changes"]] == ["exchangeAlias"]
+    # Seen again: the same outside drift, no second baseline update.
+    again = drifted(compare_now(admin, "3"))[str(exchange.id)]
+    assert again.details["changes"] == observation.details["changes"]
+    assert AuditEntry.objects.filter(action=Action.DRIFT_FOLLOW).count() == 1
 
 
 def test_an_edit_outside_the_dashboard_names_intunes_audit_event(
@@ -292,12 +349,7 @@ def test_an_older_dashboard_write_of_another_value_does_not_explain_a_change(
     """A dashboard edit to the object that set another value is not this change's source."""
     record_baseline(admin)
     exchange = estate["exchange"]
-    services.exchange_connector_update(
-        graph=exchange_graph(admin),
-        actor=admin_actor(),
-        connector_id=str(exchange.id),
-        changes={"exchangeAlias": ("IntuneConnector", "ViaDashboard")},
-    )
+    edit_alias_through_dashboard(admin, exchange, "IntuneConnector", "ViaDashboard")
     outside.patch(
         f"deviceManagement/exchangeConnectors/{exchange.id}", json={"exchangeAlias": "Elsewhere"}
     )
@@ -400,12 +452,7 @@ def test_the_dashboards_own_intune_event_is_not_taken_for_a_change_from_elsewher
     is not matched to the event of the dashboard's earlier write to the same connector."""
     record_baseline(admin)
     exchange = estate["exchange"]
-    services.exchange_connector_update(
-        graph=exchange_graph(admin),
-        actor=admin_actor(),
-        connector_id=str(exchange.id),
-        changes={"exchangeAlias": ("IntuneConnector", "ViaDashboard")},
-    )
+    edit_alias_through_dashboard(admin, exchange, "IntuneConnector", "ViaDashboard")
     ExchangeConnector.objects.filter(pk=exchange.pk).update(exchange_alias="Elsewhere")
 
     observation = drifted(compare_now(admin, "2"))[str(exchange.id)]
@@ -428,16 +475,11 @@ def test_each_change_seen_keeps_its_own_source(
         f"deviceManagement/exchangeConnectors/{exchange.id}", json={"exchangeAlias": "Elsewhere"}
     )
     compare_now(admin, "2")
-    services.exchange_connector_update(
-        graph=exchange_graph(admin),
-        actor=admin_actor(),
-        connector_id=str(exchange.id),
-        changes={"exchangeAlias": ("Elsewhere", "Final")},
-    )
+    edit_alias_through_dashboard(admin, exchange, "Elsewhere", "Final")
 
-    observation = drifted(compare_now(admin, "3"))[str(exchange.id)]
-
-    assert observation.details["source"] == "dashboard"
+    # The dashboard's write overrides the change from elsewhere: the baseline takes it.
+    assert str(exchange.id) not in drifted(compare_now(admin, "3"))
+    assert baseline_values(str(exchange.id))["exchangeAlias"] == "Final"
     seen = [
         (s.source, s.changes[0]["before"], s.changes[0]["after"], s.intune_event is not None)
         for s in SeenChange.objects.order_by("seen_at")

@@ -1,8 +1,8 @@
 """Drift with a real worker: the watch's own sweep compares the home tenant with its baseline.
 
 A move made straight against the sandbox's Graph opens a drift incident that says "changed
-outside the dashboard" with before -> after; the same move through the dashboard's move service
-opens one that says it came through this dashboard; accepting resolves it at once."""
+outside the dashboard" with before -> after; accepting resolves it at once. The same move through
+the dashboard's move service opens none: the baseline follows it, audited."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from tests.conftest import ADMIN, consent_to, sign_in
 from tests.sandbox.graph_support import ALL_SCOPES, Caller
 from tests.watch.drift_support import TENANT, drift_estate
 from tests.watch.support import sign_in_for_watch
+from watch.drift import MEMBERSHIP
+from watch.drift_baselines import baseline_of
 from watch.models import DriftFinding, Incident, IncidentState
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -59,6 +61,7 @@ def test_a_move_straight_through_graph_opens_a_drift_incident_changed_outside(
     connector, east = estate["connector"], estate["east"]
     sweep_now()
     assert drift_incidents() == []
+    assert f'href="/t/{TENANT}/watch/drift/">drift</a>' in client.get("/watch/").content.decode()
 
     moved = Caller(graph_token(ADMIN, ALL_SCOPES)).post(
         f"{APP_PROXY}/connectors/{connector.id}/memberOf/$ref",
@@ -100,7 +103,7 @@ def test_a_move_straight_through_graph_opens_a_drift_incident_changed_outside(
     assert not DriftFinding.objects.exists()
 
 
-def test_the_same_move_through_the_dashboard_says_so(
+def test_the_same_move_through_the_dashboard_opens_no_incident_and_the_baseline_follows(
     watching: tuple[Client, dict[str, Any]],
 ) -> None:
     client, estate = watching
@@ -109,6 +112,7 @@ def test_the_same_move_through_the_dashboard_says_so(
     row = tenant.connector(str(estate["connector"].id))
     target = tenant.group(str(estate["east"].id))
     assert row is not None and target is not None
+    connector = estate["connector"]
 
     services.app_proxy_connector_move(
         graph=graph,
@@ -119,19 +123,19 @@ def test_the_same_move_through_the_dashboard_says_so(
     )
     sweep_now()
 
-    (incident,) = drift_incidents()
-    assert "changed outside the dashboard" not in incident.summary
-    assert incident.summary == (
-        "App Proxy connector APPPROXY-A changed through this dashboard: "
-        "Connector group Default → East."
-    )
-    assert incident.details["source"] == "dashboard"
-    page = client.get(f"/watch/alerts/{incident.pk}/").content.decode()
+    assert drift_incidents() == []
+    assert not DriftFinding.objects.exists()
+    baseline = baseline_of(TENANT)
+    assert baseline is not None
+    item = baseline.items.get(object_id=str(connector.id))
+    assert item.values == {MEMBERSHIP: str(estate["east"].id)} and item.recorded_by == ADMIN
     move = AuditEntry.objects.get(action=Action.APP_PROXY_CONNECTOR_MOVE, phase="attempt")
-    assert "Through this dashboard" in page and f'href="/audit/{move.pk}/"' in page
-    # Its history shows the dashboard's own entry, and nothing as seen from elsewhere.
-    connector = estate["connector"]
+    follow = AuditEntry.objects.get(action=Action.DRIFT_FOLLOW)
+    assert follow.target_id == str(connector.id) and follow.after["audit_entries"] == [move.pk]
+    assert 'data-testid="no-drift"' in client.get(PAGE).content.decode()
+    # Its history shows the dashboard's own entries, and nothing as seen from elsewhere.
     history = client.get(f"/t/{TENANT}/watch/history/app_proxy_connector/{connector.id}/")
     page = history.content.decode()
     assert 'data-testid="dashboard-change"' in page and "Move App Proxy connector" in page
+    assert "Baseline follows a dashboard change" in page
     assert 'data-testid="watch-change"' not in page
