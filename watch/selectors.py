@@ -54,14 +54,6 @@ def schedule_states(*, now: datetime | None = None) -> list[ScheduleState]:
 
 
 @dataclass(frozen=True)
-class LeftOut:
-    """A tenant an Admin turned the watch off for, and where to turn it on again."""
-
-    label: str
-    settings_url: str
-
-
-@dataclass(frozen=True)
 class TenantSweeps:
     """A watched tenant's sweeps: the last one (and how late it started), the one under way,
     and when the next is due."""
