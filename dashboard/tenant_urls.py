@@ -14,7 +14,7 @@ from types import ModuleType
 from django.urls import include, path
 
 from dashboard import api_urls
-from dashboard.urls import shared_patterns
+from dashboard.urls import handler404, shared_patterns
 
 _URLCONFS: dict[str, ModuleType] = {}
 _LOCK = threading.Lock()
@@ -36,6 +36,9 @@ def _build(segment: str) -> ModuleType:
         path(f"t/{segment}/watch/drift/", include("watch.drift_urls")),
         path(f"t/{segment}/watch/schedules/", include("watch.schedule_urls")),
     ]
+    # The site's own error answers here too (Django reads them from the request's URLconf): an
+    # unknown URL under the tenant's API is the API's JSON 404, not an HTML page.
+    urlconf.handler404 = handler404  # type: ignore[attr-defined]
     return urlconf
 
 

@@ -411,6 +411,18 @@ def test_a_missing_or_malformed_id_is_a_json_404(
     assert body["extra"] == {}
 
 
+@pytest.mark.parametrize("path", ["-7193851", "abc", "1.5"])
+def test_a_malformed_id_under_the_tenant_s_api_is_a_json_404_too(
+    reader: Client, log: dict[str, AuditEntry], path: str
+) -> None:
+    """The tenant's URLs have their own URLconf: its 404 must still be the API's JSON."""
+    from django.conf import settings
+
+    tenant_list = f"/api/v1/tenants/{settings.ENTRA_TENANT_ID}/audit/"
+    body = assert_error(reader.get(f"{tenant_list}{path}/"), 404)
+    assert body["message"] == "No such API URL."
+
+
 # -- CSV ---------------------------------------------------------------------------------------
 
 
