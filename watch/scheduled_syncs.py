@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Outcome
@@ -98,8 +99,9 @@ def run(schedule: ScheduledSync, *, task_id: str) -> ScheduleRun:
         run.outcome = ScheduleRunOutcome.FAILED
         run.message = _fault_message(schedule, error)
         run.verified_at = timezone.now()
-        run.save(update_fields=["outcome", "message", "verified_at"])
-        _observe(schedule, run)
+        with transaction.atomic():  # settled together with what the alerts made of it
+            run.save(update_fields=["outcome", "message", "verified_at"])
+            _observe(schedule, run)
         return run
     run.requested_at = results[0].requested_at
     run.results = [
@@ -144,8 +146,10 @@ def verify(run: ScheduleRun) -> ScheduleRun:
     landed = all(entry["progress"] == SyncProgress.SYNCED for entry in run.results)
     run.outcome = ScheduleRunOutcome.LANDED if landed else ScheduleRunOutcome.NOT_LANDED
     run.verified_at = timezone.now()
-    run.save(update_fields=["results", "outcome", "verified_at", "message"])
-    _observe(schedule, run)
+    # Settled together with what the alerts made of it: whoever sees the outcome sees the alert.
+    with transaction.atomic():
+        run.save(update_fields=["results", "outcome", "verified_at", "message"])
+        _observe(schedule, run)
     return run
 
 
