@@ -5,6 +5,7 @@ Views call these functions; nothing else in the dashboard talks to MSAL.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import warnings
@@ -198,7 +199,9 @@ class Delegation:
 @dataclass(frozen=True)
 class BackgroundToken:
     access_token: str
-    # The cache after a refresh (a new refresh token) to store again; None when unchanged.
+    expires_in: int  # seconds the access token is valid for
+    # The refresh state after a refresh (a rotated refresh token) to store again, reduced by
+    # `refresh_state`; None when unchanged.
     token_cache: str | None
 
 
@@ -428,19 +431,21 @@ class SessionTokens:
     def acquire(
         self, scopes: list[str], *, tenant: str | None = None, force_refresh: bool = False
     ) -> str:
-        return _silent(
+        result = _silent_result(
             self.cache, self.account_id, scopes, tenant=tenant, force_refresh=force_refresh
         )
+        return result["access_token"]
 
 
-def _silent(
+def _silent_result(
     cache: msal.SerializableTokenCache,
     account_id: str | None,
     scopes: list[str],
     *,
     force_refresh: bool,
     tenant: str | None = None,
-) -> str:
+) -> dict[str, Any]:
+    """MSAL's answer holding an access token (`access_token`, `expires_in`), else raises."""
     home = not tenant or tenant == home_tenant_id()
     try:
         app = _app(authority_for(tenant))
@@ -467,7 +472,7 @@ def _silent(
         reason = (result or {}).get("error_description") or "The session's tokens have expired."
         transient = bool(error) and error not in SIGN_IN_ERRORS
         raise TokenUnavailable(scopes, reason, error=error, transient=transient)
-    return result["access_token"]
+    return result
 
 
 # --- Background work: a delegated sign-in kept for tasks (the watch), not for a browser session --
@@ -495,7 +500,7 @@ def complete_background_sign_in(session: SessionBase, auth_response: dict[str, s
     return Delegation(
         claims=claims,
         account_id=f"{claims['oid']}.{claims['tid']}",
-        token_cache=cache.serialize(),
+        token_cache=refresh_state(cache.serialize()),
     )
 
 
@@ -516,10 +521,33 @@ def acquire_background_token(
     """
     cache = msal.SerializableTokenCache()
     cache.deserialize(token_cache)
-    token = _silent(cache, account_id, scopes, force_refresh=force_refresh, tenant=tenant)
+    result = _silent_result(cache, account_id, scopes, force_refresh=force_refresh, tenant=tenant)
     return BackgroundToken(
-        access_token=token, token_cache=cache.serialize() if cache.has_state_changed else None
+        access_token=result["access_token"],
+        expires_in=int(result.get("expires_in") or 0),
+        token_cache=(
+            refresh_state(cache.serialize(), kept_from=token_cache)
+            if cache.has_state_changed
+            else None
+        ),
     )
+
+
+def refresh_state(serialized: str, *, kept_from: str | None = None) -> str:
+    """An MSAL cache reduced to what redeems new tokens: the account and its refresh token.
+
+    Access tokens are left out (a background store keeps them apart, one per tenant), and so are
+    the id tokens and accounts a redemption at another tenant's authority added (those not in
+    `kept_from`): what is left stays the same size however many tenants the tokens serve.
+    """
+    state = json.loads(serialized)
+    state.pop("AccessToken", None)
+    if kept_from is not None:
+        before = json.loads(kept_from)
+        for section in ("IdToken", "Account"):
+            known = before.get(section, {})
+            state[section] = {k: v for k, v in state.get(section, {}).items() if k in known}
+    return json.dumps(state)
 
 
 def sign_out(session: SessionBase) -> str:

@@ -4,15 +4,17 @@
                                                # watch on, in the home or a customer tenant
     actor = watch_actor(via="schedule 'audit checkpoint'")   # who background writes are audited as
 
-The MSAL cache (refresh token included) is stored encrypted (`watch.crypto`). A refresh the
-identity provider refuses (revoked, expired, interaction required) marks the credentials
-"needs sign-in"; an Admin signs in for the watch again to clear it.
+The MSAL cache's refresh state (account and refresh token) is stored encrypted (`watch.crypto`)
+in the credential row; access tokens are kept apart, one per tenant (`watch.access_tokens`). A
+refresh the identity provider refuses (revoked, expired, interaction required) marks the
+credentials "needs sign-in"; an Admin signs in for the watch again to clear it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -25,8 +27,10 @@ from graph.errors import GraphAuthError, GraphUnavailable
 from kernel import identity
 from kernel.errors import Refusal
 from kernel.roles import Role, role_from_claims
-from watch import crypto
+from watch import access_tokens, crypto
 from watch.models import CredentialStatus, WatchCredential
+
+USE_NOTED_EVERY = timedelta(minutes=1)
 
 
 class WatchRefusal(Refusal):
@@ -140,21 +144,28 @@ def access_token(
     refuses the admin (consent missing, relationship ended): the tenant's fault, not the
     credentials'.
 
-    The row is locked while MSAL may redeem the refresh token: the identity provider rotates it,
-    so two workers must not redeem the same one.
+    A kept access token (`watch.access_tokens`) is read without a lock. Only to redeem the
+    refresh token is the row locked: the identity provider rotates it, so two workers must not
+    redeem the same one.
     """
+    scopes = list(scopes)
+    if not force_refresh:
+        credential = _active(current_credential(), scopes)
+        if token := access_tokens.cached(credential, tenant, scopes):
+            _note_use(credential)
+            return token
     with transaction.atomic():
-        credential = (
-            WatchCredential.objects.select_for_update().filter(tenant_id=tenant_id()).first()
+        credential = _active(
+            WatchCredential.objects.select_for_update().filter(tenant_id=tenant_id()).first(),
+            scopes,
         )
-        if credential is None or credential.status != CredentialStatus.ACTIVE:
-            state = "off" if credential is None else credential.get_status_display().lower()
-            raise GraphAuthError(
-                f"The watch has no credentials to act with ({state}): an Admin signs in for "
-                "it on the watch page.",
-                scopes=list(scopes),
-            )
-        outcome = _acquire(credential, list(scopes), force_refresh=force_refresh, tenant=tenant)
+        # Another worker may have redeemed it for this tenant while this one waited.
+        kept = None if force_refresh else access_tokens.cached(credential, tenant, scopes)
+        outcome = (
+            _Outcome(token=kept)
+            if kept
+            else _acquire(credential, scopes, force_refresh=force_refresh, tenant=tenant)
+        )
     if outcome.refused is not None:
         raise outcome.refused
     if outcome.lost:
@@ -165,10 +176,28 @@ def access_token(
             status=credential.status,
             reason=outcome.lost,
         )
-        raise GraphAuthError(f"The watch needs sign-in: {outcome.lost}", scopes=list(scopes))
+        raise GraphAuthError(f"The watch needs sign-in: {outcome.lost}", scopes=scopes)
     if outcome.transient:
         raise GraphUnavailable(f"No token for the watch right now: {outcome.transient}")
     return outcome.token
+
+
+def _active(credential: WatchCredential | None, scopes: list[str]) -> WatchCredential:
+    if credential is None or credential.status != CredentialStatus.ACTIVE:
+        state = "off" if credential is None else credential.get_status_display().lower()
+        raise GraphAuthError(
+            f"The watch has no credentials to act with ({state}): an Admin signs in for "
+            "it on the watch page.",
+            scopes=scopes,
+        )
+    return credential
+
+
+def _note_use(credential: WatchCredential) -> None:
+    """Record when the watch last acted, at most once a minute (not a write per sweep)."""
+    now = timezone.now()
+    if credential.last_used_at is None or now - credential.last_used_at >= USE_NOTED_EVERY:
+        WatchCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
 
 
 def _acquire(
@@ -199,6 +228,9 @@ def _acquire(
         credential.token_cache = crypto.reencrypt(credential.token_cache)
         fields.append("token_cache")
     credential.save(update_fields=fields)
+    access_tokens.keep(
+        credential, tenant, scopes, token=token.access_token, expires_in=token.expires_in
+    )
     return _Outcome(token=token.access_token)
 
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.cache import caches
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -22,11 +23,13 @@ from audit.models import AuditEntry, Channel
 from connectors.services import exchange_connector_sync
 from graph.errors import GraphAuthError, GraphUnavailable
 from graph.outbound import outbound_session
+from kernel import identity
 from sandbox.models import Consent, RefreshToken
+from tenants.models import ManagedTenant
 from tests.conftest import ADMIN, READER
 from tests.sandbox.factories import exchange_connector
-from tests.watch.support import sign_in_for_watch, stored_token_cache
-from watch import credentials
+from tests.watch.support import partner_signed_in, sign_in_for_watch, stored_token_cache
+from watch import credentials, crypto
 from watch.models import CredentialStatus, WatchCredential
 
 EXCHANGE = "/deviceManagement/exchangeConnectors"
@@ -56,13 +59,54 @@ def test_the_table_holds_ciphertext_only(watch_on: Client) -> None:
     plaintext = Fernet(settings.WATCH_ENCRYPTION_KEYS[0]).decrypt(stored.encode()).decode()
     cache = json.loads(plaintext)
     (refresh,) = cache["RefreshToken"].values()
-    (access,) = cache["AccessToken"].values()
 
     assert stored.startswith("gAAAAA")  # a Fernet token
-    for secret in (refresh["secret"], access["secret"], ADMIN, "RefreshToken", "secret"):
+    for secret in (refresh["secret"], ADMIN, "RefreshToken", "secret"):
         assert secret not in stored
     # The only copy of the refresh token is that ciphertext: the sandbox knows it by its hash.
     assert RefreshToken.objects.filter(upn=ADMIN, revoked_at__isnull=True).exists()
+    # Access tokens are not in the row: each is kept apart, encrypted the same way.
+    assert "AccessToken" not in cache
+    token = credentials.access_token(settings.WATCH_GRAPH_SCOPES, via="test")
+    kept = [value for value in _cached_values() if isinstance(value, str)]
+    assert kept and all(value.startswith("gAAAAA") and token not in value for value in kept)
+    assert token in {Fernet(settings.WATCH_ENCRYPTION_KEYS[0]).decrypt(v).decode() for v in kept}
+
+
+def _cached_values() -> list[object]:
+    """What Django's cache holds (local memory or Redis), read past the store's own API."""
+    backend = caches["default"]
+    if hasattr(backend, "_cache") and isinstance(backend._cache, dict):  # local memory
+        return [backend.get(key.split(":", 2)[2]) for key in backend._cache]
+    client = backend._cache.get_client()  # Redis
+    return [backend.get(key.decode().split(":", 2)[2]) for key in client.keys("*")]
+
+
+@pytest.mark.django_db
+def test_the_refresh_state_stays_the_same_size_however_many_tenants_it_serves(
+    settings: Any,
+) -> None:
+    """Each customer tenant's token is kept apart: the locked row does not grow per tenant."""
+    partner_signed_in(customers=5)  # 3 ready (of the showcase, 2 refuse)
+    scopes = settings.WATCH_GRAPH_SCOPES
+    sizes = []
+    for tenant in ManagedTenant.objects.exclude(tenant_id=settings.ENTRA_TENANT_ID):
+        try:
+            credentials.access_token(
+                settings.WATCH_GRAPH_SCOPES, via="test", tenant=tenant.tenant_id
+            )
+        except identity.TenantRefused:
+            continue
+        sizes.append(len(stored_token_cache()))
+        cache = json.loads(crypto.decrypt(stored_token_cache()))
+        assert "AccessToken" not in cache and len(cache["Account"]) == 1
+
+    assert len(sizes) >= 3 and max(sizes) - min(sizes) < 200, sizes
+    # A second sweep of the same tenant reads the kept token: no redemption, no row write.
+    before = (RefreshToken.objects.count(), stored_token_cache())
+    for tenant in ManagedTenant.objects.exclude(tenant_id=settings.ENTRA_TENANT_ID)[:1]:
+        credentials.access_token(scopes, via="test", tenant=tenant.tenant_id)
+    assert (RefreshToken.objects.count(), stored_token_cache()) == before
 
 
 def test_a_watch_task_reads_graph_as_the_admin_and_writes_are_audited_as_the_watch(
