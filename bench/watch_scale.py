@@ -28,16 +28,11 @@ in any 20 s window, from the sandbox's own request log, against the watch's budg
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
-import secrets
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from base64 import urlsafe_b64encode
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -45,173 +40,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import requests
-from throughput import INHERITED_NOT as SHELL_SETTINGS  # the same children, the same hygiene
-from throughput import manage as manage_tree
+from sandbox_process import (
+    ADMIN,
+    ROOT,
+    SHOWCASE,
+    Sandbox,
+    configure_dashboard,
+    dashboard_env,
+    ready_customers_only,
+    signed_in,
+    start_sandbox,
+    through_sandbox,
+)
 from throughput import stop
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-ADMIN = "admin@sandbox.example"
-SHOWCASE = 3  # customers sandbox_seed always makes first: Fabrikam, Northwind, Woodgrove
 MINIMUM_CALLS = 2  # one $batch of the three lists, one of the groups' members
 INTERVAL_SECONDS = 300
 INTUNE_LIMIT = 1000  # requests per 20 s per app per tenant
 WINDOW_SECONDS = 20
-# The developer's shell must not reach the children (throughput.py's list, and the broker).
-INHERITED_NOT = (*SHELL_SETTINGS, "CELERY_BROKER_URL")
-CALLBACKS = ("/auth/callback/", "/watch/callback/", "/tenants/consented/", "/auth/sign-in/")
 
 
-def clean_env(data_dir: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in INHERITED_NOT}
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "DATA_DIR": str(data_dir),
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    manage_tree(ROOT, env, *args)
-
-
-# -- the sandbox -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    exports: dict[str, str]
-    database: Path
-
-
-def start_sandbox(args: argparse.Namespace, data_dir: Path, stack: ExitStack) -> Sandbox:
-    env = clean_env(data_dir)
-    env["SANDBOX_MODE"] = "1"
-    env["SANDBOX_REDIRECT_URIS"] = ",".join(f"http://testserver{path}" for path in CALLBACKS)
-    if args.latency > 0:
-        rule = {"path": "*/$batch", "fault": "delay", "seconds": args.latency}
-        env["SANDBOX_FAULTS"] = json.dumps([rule])
-    manage(env, "migrate", "--verbosity", "0")
-    # The sign-in pages' static files (into the tree's staticfiles/, as a deployment does).
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(
-        env,
-        "sandbox_seed",
-        "--tenants",
-        str(args.tenants + SHOWCASE),
-        "--exchange",
-        str(args.exchange),
-        "--app-proxy",
-        str(args.app_proxy),
-        "--groups",
-        str(args.groups),
-        "--audit-events",
-        "0",
-    )
-    log = data_dir / "sandbox_serve.log"
-    with log.open("wb") as out:
-        child = subprocess.Popen(
-            [sys.executable, "manage.py", "sandbox_serve", "--port", "0", "--quiet"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    stack.callback(stop, child)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        exports = dict(re.findall(r"^\s*export (\w+)=(\S+)\s*$", log.read_text(), re.M))
-        if {"ENTRA_AUTHORITY", "GRAPH_BASE_URL", "OUTBOUND_CA_BUNDLE"} <= exports.keys():
-            return Sandbox(exports, data_dir / "dashboard.sqlite3")
-        if child.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise SystemExit(f"sandbox_serve did not start:\n{log.read_text()}")
-
-
-# -- the dashboard (this process) and its workers --------------------------------------------
-
-
-def dashboard_env(args: argparse.Namespace, data_dir: Path, sandbox: Sandbox) -> dict[str, str]:
-    env = clean_env(data_dir)
-    env.update(sandbox.exports)
-    env.update(
-        {
-            "ENTRA_CLIENT_ID": "sandbox-dashboard",
-            "ENTRA_CLIENT_SECRET": secrets.token_urlsafe(16),
-            "ALLOWED_HOSTS": "testserver,127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_COOKIES": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "AUDIT_CHAIN_KEY": secrets.token_urlsafe(32),
-            "WATCH_ENCRYPTION_KEYS": urlsafe_b64encode(os.urandom(32)).decode(),
-            "DATABASE_URL": args.database_url or f"sqlite:///{data_dir / 'dashboard.sqlite3'}",
-        }
-    )
-    if args.redis_url:
-        env["REDIS_URL"] = args.redis_url
-    return env
-
-
-def configure_dashboard(env: dict[str, str]) -> None:
-    os.environ.update(env)
-    for name in INHERITED_NOT:
-        if name not in env:
-            os.environ.pop(name, None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def through_sandbox(client, location: str, ca_file: str, fields: dict[str, str]):  # noqa: ANN001, ANN201
-    """The sandbox's sign-in page over TLS (its own cookie jar), back to the dashboard."""
-    idp = requests.Session()
-    form = idp.get(location, verify=ca_file, timeout=60)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
-    assert token, form.text[:500]
-    chosen = idp.post(
-        location,
-        data={"csrfmiddlewaretoken": token.group(1), **fields},
-        headers={"Referer": location},
-        allow_redirects=False,
-        verify=ca_file,
-        timeout=60,
-    )
-    assert chosen.status_code == 302, (chosen.status_code, chosen.text[:500])
-    back = client.get(chosen.headers["Location"])
-    assert back.status_code == 302, (back.status_code, back.content[:500])
-    return back
-
-
-def watch_turned_on(ca_file: str, tenants: int) -> list[str]:
+def watch_turned_on(sandbox: Sandbox, tenants: int) -> list[str]:
     """Sign in, discover the customers, sign in for the watch; the customers' tenant ids."""
-    from django.test import Client
-
-    from tenants.models import ManagedTenant
-
-    client = Client()
-    start = client.get("/auth/sign-in/")
-    assert start.status_code == 302, start.content[:500]
-    through_sandbox(client, start["Location"], ca_file, {"username": ADMIN})
+    client = signed_in(sandbox)
     assert client.post("/tenants/discover/").status_code == 302
     start = client.post("/watch/sign-in/")
     assert start.status_code == 302, start.content[:500]
-    through_sandbox(client, start["Location"], ca_file, {"username": ADMIN, "consent": "accept"})
-    # The watch sweeps the ready customers ("Customer 004" on): not the partner, not the
-    # three showcase ones (by the name GDAP gives, as a domain may be missing on a busy machine).
-    ManagedTenant.objects.exclude(display_name__startswith="Customer ").delete()
-    ids = sorted(ManagedTenant.objects.values_list("tenant_id", flat=True))
+    through_sandbox(
+        client, start["Location"], sandbox.ca_file, {"username": ADMIN, "consent": "accept"}
+    )
+    ids = ready_customers_only()
     assert len(ids) == tenants, (len(ids), tenants)
     return ids
 
@@ -286,14 +144,13 @@ def sweep_all(tenant_ids: list[str]) -> float:
     return time.perf_counter() - began
 
 
-def busiest_window(sandbox_db: Path, tenant_ids: list[str], since: datetime) -> int:
+def busiest_window(sandbox: Sandbox, tenant_ids: list[str], since: datetime) -> int:
     """The most Graph requests one tenant's token sent in any 20 s, from the sandbox's log
     (inner $batch requests count, as Graph counts them)."""
-    with sqlite3.connect(sandbox_db) as db:
-        rows = db.execute(
-            "SELECT tenant_id, time FROM sandbox_requestlog WHERE time >= ? AND tenant_id != ''",
-            (since.strftime("%Y-%m-%d %H:%M:%S"),),
-        ).fetchall()
+    rows = sandbox.query(
+        "SELECT tenant_id, time FROM sandbox_requestlog WHERE time >= ? AND tenant_id != ''",
+        since.strftime("%Y-%m-%d %H:%M:%S"),
+    )
     times: dict[str, list[float]] = defaultdict(list)
     wanted = set(tenant_ids)
     for tenant_id, stamp in rows:
@@ -332,7 +189,7 @@ def measure(
         max_calls=totals["most"] or 0,
         failed=Sweep.objects.exclude(status=SweepStatus.DONE).count(),
         peak_rss_mb=peaks,
-        busiest_window=busiest_window(sandbox.database, ids, since),
+        busiest_window=busiest_window(sandbox, ids, since),
     )
 
 
@@ -388,12 +245,23 @@ def main(argv: list[str] | None = None) -> None:
         (data / "sandbox").mkdir()
         (data / "dashboard").mkdir()
         began = time.perf_counter()
-        sandbox = start_sandbox(args, data / "sandbox", stack)
-        env = dashboard_env(args, data / "dashboard", sandbox)
+        seed = ["--tenants", str(args.tenants + SHOWCASE), "--exchange", str(args.exchange)]
+        seed += ["--app-proxy", str(args.app_proxy), "--groups", str(args.groups)]
+        seed += ["--audit-events", "0"]
+        latency = [{"path": "*/$batch", "fault": "delay", "seconds": args.latency}]
+        sandbox = start_sandbox(
+            data / "sandbox", stack, seed=seed, faults=latency if args.latency > 0 else []
+        )
+        env = dashboard_env(
+            data / "dashboard",
+            sandbox,
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+        )
         configure_dashboard(env)
         from django.conf import settings
 
-        ids = watch_turned_on(sandbox.exports["OUTBOUND_CA_BUNDLE"], args.tenants)
+        ids = watch_turned_on(sandbox, args.tenants)
         print(
             f"{args.tenants} tenants x {args.exchange + args.app_proxy} connectors seeded, "
             f"sandbox_serve up, the watch on ({time.perf_counter() - began:.0f} s); "

@@ -110,6 +110,12 @@ GRAPH_V1_BASE_URL = os.environ.get("GRAPH_V1_BASE_URL") or (
 TENANT_ALLOW_LIST = [value.lower() for value in env_list("TENANT_ALLOW_LIST", [])]
 # How many tenants the all-tenants health refresh reads at once.
 TENANT_REFRESH_CONCURRENCY = int(os.environ.get("TENANT_REFRESH_CONCURRENCY", "8"))
+# One step (request) of the page's refresh reads at most this many tenants, and starts none
+# after this many seconds (the rest go to the next step), so it ends within the Graph deadline.
+TENANT_REFRESH_CHUNK = int(os.environ.get("TENANT_REFRESH_CHUNK", "64"))
+TENANT_REFRESH_STEP_SECONDS = float(
+    os.environ.get("TENANT_REFRESH_STEP_SECONDS", str(GRAPH_REQUEST_DEADLINE_SECONDS / 3))
+)
 # A GDAP relationship ending within this many days shows as "expiring soon".
 TENANT_EXPIRY_WARNING_DAYS = int(os.environ.get("TENANT_EXPIRY_WARNING_DAYS", "30"))
 # Role given to a user whose ID token carries no dashboard role.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -200,20 +201,22 @@ def _worker(
     graph_for_tenant: GraphForTenant,
     now: datetime,
     deadline: Deadline | None,
+    start_by: float | None,
 ) -> list[RefreshOutcome]:
-    """One worker thread: read tenants until none is left (each failing on its own) under the
-    request's Graph deadline, then close its database connections once (not after every
-    tenant: a connection per tenant cost more than the read's own bookkeeping)."""
-    outcomes = []
+    """One worker thread: read tenants until none is left or `start_by` has passed (each
+    failing on its own) under the request's Graph deadline, then close its database connections
+    once (not after every tenant: a connection per tenant cost more than the read itself)."""
+    outcomes: list[RefreshOutcome] = []
     within = graph_deadline(deadline.remaining()) if deadline else contextlib.nullcontext()
     try:
         with within:
-            while True:
+            while not (outcomes and start_by is not None and time.monotonic() >= start_by):
                 try:
                     tenant_id = pending.get_nowait()
                 except queue.Empty:
-                    return outcomes
+                    break
                 outcomes.append(_read_one(tenant_id, graph_for_tenant, now))
+            return outcomes
     finally:
         connections.close_all()  # the worker thread's own connections
 
@@ -223,9 +226,14 @@ def refresh_concurrency() -> int:
 
 
 def refresh_chunk_size() -> int:
-    """Tenants per step of the page's progressive refresh (each step is one request, within the
-    request's Graph deadline)."""
-    return max(1, int(getattr(settings, "TENANT_REFRESH_CHUNK", 16)))
+    """At most this many tenants per step of the page's progressive refresh (each step is one
+    request, within the request's Graph deadline)."""
+    return max(1, int(getattr(settings, "TENANT_REFRESH_CHUNK", 64)))
+
+
+def refresh_step_seconds() -> float:
+    """No tenant is started this long after a step of the page's refresh began."""
+    return max(0.0, float(getattr(settings, "TENANT_REFRESH_STEP_SECONDS", 5.0)))
 
 
 def tenants_refresh(
@@ -233,14 +241,25 @@ def tenants_refresh(
     tenants: Iterable[ManagedTenant],
     graph_for_tenant: GraphForTenant,
     concurrency: int | None = None,
+    start_by: float | None = None,
 ) -> list[RefreshOutcome]:
-    """Read every tenant's health, at most `concurrency` at once, then store every snapshot in
-    one transaction."""
+    """Read the tenants' health, at most `concurrency` at once, then store every snapshot in
+    one transaction.
+
+    With `start_by` (a `time.monotonic()` instant) no worker starts another tenant after it
+    (each starts one at least, so every step makes progress): the tenants read are the first
+    ones of `tenants`, in order (a queue hands them out), and the outcomes are theirs; the rest
+    are left for the next step. Work is handed out tenant by tenant, so a slow tenant holds up
+    only its own worker, not a wave of them."""
     tenants = list(tenants)
     now = timezone.now()
     workers = min(concurrency or refresh_concurrency(), len(tenants)) or 1
     if workers == 1:
-        read = {t.tenant_id: _read_one(t.tenant_id, graph_for_tenant, now) for t in tenants}
+        read = {}
+        for tenant in tenants:
+            if read and start_by is not None and time.monotonic() >= start_by:
+                break
+            read[tenant.tenant_id] = _read_one(tenant.tenant_id, graph_for_tenant, now)
     else:
         pending: queue.SimpleQueue[str] = queue.SimpleQueue()
         for tenant in tenants:
@@ -250,12 +269,13 @@ def tenants_refresh(
         deadline = current_deadline()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant-refresh") as pool:
             futures = [
-                pool.submit(_worker, pending, graph_for_tenant, now, deadline)
+                pool.submit(_worker, pending, graph_for_tenant, now, deadline, start_by)
                 for _ in range(workers)
             ]
             read = {outcome.tenant_id: outcome for f in futures for outcome in f.result()}
-    outcomes = [read[tenant.tenant_id] for tenant in tenants]
-    tenant_snapshots_store(list(zip(tenants, outcomes, strict=True)), now=now)
+    done = [tenant for tenant in tenants if tenant.tenant_id in read]
+    outcomes = [read[tenant.tenant_id] for tenant in done]
+    tenant_snapshots_store(list(zip(done, outcomes, strict=True)), now=now)
     return outcomes
 
 

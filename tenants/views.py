@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from kernel.tenancy import home_tenant_id
 from tenants import selectors, services
 from tenants.forms import TenantAddForm, TenantHealthFilterForm, TenantRefreshForm
 from tenants.models import ManagedTenant
-from tenants.services import refresh_chunk_size
+from tenants.services import refresh_chunk_size, refresh_step_seconds
 
 # Where the switcher lands in the other tenant: the same section, never an object of this one.
 SECTION_PATHS = ("app-proxy/groups/", "app-proxy/connectors/", "audit/intune/", "audit/")
@@ -250,9 +251,10 @@ class RefreshProgress:
 @require_POST
 @role_required(Role.OPERATOR)
 def tenant_health_refresh(request: HttpRequest) -> HttpResponse:
-    """One step of the progressive refresh: the next `TENANT_REFRESH_CHUNK` tenants (in tenant id
-    order, after `after`), read at bounded concurrency, each failing on its own, so each request
-    ends within the request's Graph deadline however many tenants there are. Under htmx the
+    """One step of the progressive refresh: the next tenants (in tenant id order, after `after`;
+    at most `TENANT_REFRESH_CHUNK`, none started after `TENANT_REFRESH_STEP_SECONDS`), read at
+    bounded concurrency, each failing on its own, so each request ends within the request's
+    Graph deadline however many tenants there are and however slow Graph is. Under htmx the
     answer shows the progress and, while tenants remain, asks for the next step itself (a Stop
     button ends the chain); a plain POST refreshes one step and goes back to the list."""
     _ensure_home(request)
@@ -268,16 +270,20 @@ def tenant_health_refresh(request: HttpRequest) -> HttpResponse:
         )
         return _refresh_answer(request, progress, failures=[], stopped=True)
     chunk = list(selectors.refresh_chunk(after=step["after"], size=refresh_chunk_size()))
+    start_by = time.monotonic() + refresh_step_seconds()
     with graph_for_each_tenant(request) as graph_for_tenant:
-        outcomes = services.tenants_refresh(tenants=chunk, graph_for_tenant=graph_for_tenant)
-    labels = {tenant.tenant_id: tenant.label for tenant in chunk}
+        outcomes = services.tenants_refresh(
+            tenants=chunk, graph_for_tenant=graph_for_tenant, start_by=start_by
+        )
+    read = chunk[: len(outcomes)]  # the first ones, in order: the rest are the next step's
+    labels = {tenant.tenant_id: tenant.label for tenant in read}
     failures = [(labels[o.tenant_id], o.error) for o in outcomes if o.read is None]
     progress = RefreshProgress(
         total=total,
         done=step["done"] + len(outcomes),
         failed=step["failed"] + len(failures),
-        after=chunk[-1].tenant_id if chunk else step["after"],
-        more=bool(chunk) and selectors.refresh_chunk(after=chunk[-1].tenant_id, size=1).exists(),
+        after=read[-1].tenant_id if read else step["after"],
+        more=bool(read) and selectors.refresh_chunk(after=read[-1].tenant_id, size=1).exists(),
         first=not step["after"],
     )
     return _refresh_answer(request, progress, failures=failures)

@@ -45,6 +45,7 @@ from watch.alert_rules import RULES, Effective, effective_rules, rules_for_kind
 from watch.models import (
     ACTIVE_STATES,
     AlertSweep,
+    Delivery,
     Incident,
     IncidentState,
     Severity,
@@ -292,6 +293,16 @@ def _prune(tenant_id: str) -> None:
     """Counted sweep keys are needed only while a sweep may be redone: keep a few days."""
     cutoff = timezone.now() - timedelta(days=settings.WATCH_ALERT_SWEEPS_KEPT_DAYS)
     AlertSweep.objects.filter(tenant_id=tenant_id, evaluated_at__lt=cutoff).delete()
+
+
+def prune_resolved(*, now: datetime | None = None) -> dict[str, int]:
+    """Forget incidents resolved longer ago than WATCH_HISTORY_RETENTION_DAYS, with their
+    deliveries (who acknowledged or snoozed one stays in the audit log)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WATCH_HISTORY_RETENTION_DAYS)
+    old = Incident.objects.filter(state=IncidentState.RESOLVED, resolved_at__lt=cutoff)
+    deliveries, _ = Delivery.objects.filter(incident_id__in=old.values("pk")).delete()
+    incidents, _ = old.delete()
+    return {"incidents": incidents, "deliveries": deliveries}
 
 
 def incident_url(incident: Incident) -> str:

@@ -53,6 +53,9 @@ class WatchCredential(models.Model):
 class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
+    # Raised Celery's Retry (deferred by a throttling budget, a lock held elsewhere, a receiver
+    # to try again): the same row runs again, attempts + 1.
+    RETRYING = "retrying", "Retrying"
     FAILED = "failed", "Failed"
 
 

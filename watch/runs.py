@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from celery import Task
+from celery.exceptions import Retry
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
@@ -77,6 +78,9 @@ def finish_run(run: TaskRun, *, result: Any = None, error: BaseException | None 
     if error is None:
         run.status = RunStatus.SUCCEEDED
         run.result = result if isinstance(result, dict) else {"value": result}
+    elif isinstance(error, Retry):  # not a failure: it runs again (str: "Retry in 5s: why")
+        run.status = RunStatus.RETRYING
+        run.error = str(error)
     else:
         run.status = RunStatus.FAILED
         run.error = f"{type(error).__name__}: {error}"

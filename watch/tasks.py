@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.checkpoints import CheckpointError, emit_checkpoint
 from audit.models import AuditEntry
-from watch import credentials, heartbeats, history, scheduled_syncs, sweeps
+from watch import credentials, heartbeats, history, incidents, scheduled_syncs, sweeps
 from watch.budget import BudgetExceeded
 from watch.models import ScheduledSync, ScheduleRun, ScheduleRunOutcome, SweepTrigger
 from watch.notifications import deliveries
@@ -116,9 +116,11 @@ def deliver_pending(self: RecordedTask) -> dict[str, Any]:
 
 @shared_task(name="watch.prune_history", base=RecordedTask, bind=True)
 def prune_history(self: RecordedTask) -> dict[str, Any]:
-    """Forget object history past WATCH_HISTORY_RETENTION_DAYS and sweeps past
-    WATCH_SWEEPS_KEPT_HOURS (beat, every WATCH_HISTORY_PRUNE_SECONDS); repeating it is harmless."""
-    return history.prune()
+    """Forget object history and resolved incidents past WATCH_HISTORY_RETENTION_DAYS, and
+    sweeps past WATCH_SWEEPS_KEPT_HOURS (beat, every WATCH_HISTORY_PRUNE_SECONDS); repeating it
+    is harmless."""
+    now = timezone.now()
+    return {**history.prune(now=now), **incidents.prune_resolved(now=now)}
 
 
 @shared_task(name="watch.scheduled_sync", base=RecordedTask, bind=True)

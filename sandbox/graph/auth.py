@@ -61,10 +61,13 @@ ROLE_FOR_PATH = (
 
 def require_tenant_role(req: GraphRequest, dialect: Dialect) -> None:
     """In a customer tenant, a partner's technician acts only with the relationship's roles."""
-    tenant = tenants.lookup(str(req.claims.get("tid", "")))
-    if tenant is None or tenant.is_partner:
+    if "access" not in req.batch_facts:  # once per request, or per $batch for its requests
+        tenant = tenants.lookup(str(req.claims.get("tid", "")))
+        customer = tenant is not None and not tenant.is_partner
+        req.batch_facts["access"] = (customer, tenants.access(tenant) if customer else None)
+    customer, held = req.batch_facts["access"]
+    if not customer:
         return
-    held = tenants.access(tenant)
     for prefix, role, name in ROLE_FOR_PATH:
         if req.path.lower().startswith(prefix) and (held is None or role not in held.roles):
             code = "Forbidden" if dialect == Dialect.INTUNE else "Authorization_RequestDenied"

@@ -132,6 +132,8 @@ def inner_request(outer: GraphRequest, inner: Inner) -> GraphRequest:
         remote_addr=outer.remote_addr,
         batch_request_id=outer.request_id,
         version=outer.version,
+        batch_claims=outer.claims,
+        batch_facts=outer.batch_facts,
     )
 
 

@@ -29,6 +29,10 @@ class GraphRequest:
     request_id: str = field(default_factory=new_guid)
     version: str = "beta"  # or "v1.0"
     claims: dict[str, Any] = field(default_factory=dict)
+    # What the outer request established once for every request of its $batch, as Graph does:
+    # the token's claims (validated once) and the caller's roles in the token's tenant.
+    batch_claims: dict[str, Any] | None = None
+    batch_facts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()

@@ -49,7 +49,8 @@ def _serve(req: GraphRequest) -> HttpResponse:
     dialect = Dialect.PLAIN
     try:
         _check_media_type(req)
-        req.claims = auth.authenticate(req)
+        # A request in a $batch carries the batch's token, validated once for the batch.
+        req.claims = req.batch_claims or auth.authenticate(req)
         endpoint, arguments = _resolve(req)
         dialect = dialect_for(req.path)
         auth.require_any(req.claims, endpoint.permissions, dialect)
@@ -57,8 +58,10 @@ def _serve(req: GraphRequest) -> HttpResponse:
         tenant_id = str(req.claims["tid"])
         with tenant_scope(tenant_id):
             auth.require_tenant_role(req, dialect)
-            # A scenario whose time has come changes what this request sees (sandbox.scenarios).
-            scenarios.apply_due(tenant_id=tenant_id)
+            # A scenario whose time has come changes what this request sees (sandbox.scenarios);
+            # the requests of a $batch see what their batch saw when it arrived.
+            if not req.batch_request_id:
+                scenarios.apply_due(tenant_id=tenant_id)
             if not endpoint.atomic:
                 return endpoint.handler(req, **arguments)
             with transaction.atomic():

@@ -132,3 +132,31 @@ def test_the_workers_share_the_requests_graph_deadline(technician: Client) -> No
     assert all(abs(found.expires_at - deadline.expires_at) < 0.5 for found in seen)
     assert all(outcome.read is None and "deadline" in outcome.error for outcome in outcomes)
     assert TenantSnapshot.objects.filter(ok=False).count() == 4
+
+
+def test_past_its_start_by_a_refresh_reads_the_first_tenants_only(technician: Client) -> None:
+    """Each worker starts one tenant, then none past `start_by`: the first ones, in order."""
+    import time
+
+    from graph.errors import GraphTimeout
+    from tenants import services
+    from tenants.models import ManagedTenant
+
+    started = []
+
+    def graph_for_tenant(tenant_id: str, scopes: object) -> object:
+        started.append(tenant_id)
+        raise GraphTimeout("Graph did not answer before the request's deadline.")
+
+    tenants = list(ManagedTenant.objects.order_by("tenant_id"))
+    outcomes = services.tenants_refresh(
+        tenants=tenants,
+        graph_for_tenant=graph_for_tenant,
+        concurrency=2,
+        start_by=time.monotonic() - 1,
+    )
+
+    first_two = [tenant.tenant_id for tenant in tenants[:2]]
+    assert sorted(started) == sorted(first_two) and len(tenants) == 4
+    assert [outcome.tenant_id for outcome in outcomes] == first_two
+    assert TenantSnapshot.objects.count() == 2

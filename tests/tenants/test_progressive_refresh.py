@@ -145,3 +145,25 @@ def test_a_tenant_that_fails_keeps_its_last_figures(stepwise: Client, sandbox_fa
         now = TenantSnapshot.objects.get(tenant_id=tenant_id)
         assert not now.ok and now.error and now.taken_at > was.taken_at
         assert (now.exchange_total, now.groups_at_risk) == (was.exchange_total, was.groups_at_risk)
+
+
+def test_a_step_starts_no_tenant_past_its_time_and_the_next_step_goes_on(
+    stepwise: Client, settings
+) -> None:
+    """A slow Graph makes steps shorter, not late: past TENANT_REFRESH_STEP_SECONDS no tenant is
+    started (each worker starts one, so every step gets on), and the next step reads the rest."""
+    settings.TENANT_REFRESH_CHUNK = 10
+    settings.TENANT_REFRESH_STEP_SECONDS = 0
+
+    first = stepwise.post("/tenants/health/refresh/", **HTMX).content.decode()
+
+    # One worker (concurrency 1), so one tenant: the first in tenant id order.
+    assert list(TenantSnapshot.objects.values_list("tenant__tenant_id", flat=True)) == ORDER[:1]
+    assert "Refreshing… 1 of 4 tenants" in first
+    assert next_step(first)["after"] == ORDER[0]
+    html, steps = first, 1
+    while (step := next_step(html)) is not None:
+        html = stepwise.post("/tenants/health/refresh/", step, **HTMX).content.decode()
+        steps += 1
+    assert steps == 4 and TenantSnapshot.objects.count() == 4
+    assert "Refreshed 4 of 4 tenants" in html

@@ -16,7 +16,15 @@ from tests.conftest import OPERATOR
 from tests.watch.alerting import TENANT, exchange, group, recording_notices, sweep
 from watch import incidents
 from watch.alert_rules import effective_rules
-from watch.models import AlertRuleSetting, AlertSweep, Incident, IncidentState
+from watch.models import (
+    AlertRuleSetting,
+    AlertSweep,
+    ChannelKind,
+    Delivery,
+    Incident,
+    IncidentState,
+    NotificationChannel,
+)
 from watch.observations import Notice, ObjectKind, Observation, incident_event, sweep_observed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -340,3 +348,23 @@ def test_a_scheduled_sync_that_misses_opens_at_once_and_another_schedule_leaves_
     run(3, "7", "landed")
     assert Incident.objects.get().state == IncidentState.RESOLVED
     assert [(n.event, n.object_id) for n in notices] == [("opened", "7"), ("resolved", "7")]
+
+
+def test_resolved_incidents_past_the_retention_are_forgotten_with_their_deliveries(
+    notices: list, settings: object
+) -> None:
+    for number, state in enumerate(["down", "down", "ok", "down", "down"], start=1):
+        send(sweep(number, group(state)))
+    resolved, still_open = Incident.objects.order_by("id")
+    on_call = NotificationChannel.objects.create(name="On call", kind=ChannelKind.EMAIL)
+    for incident in (resolved, still_open):
+        Delivery.objects.create(channel=on_call, incident_id=incident.pk, event="opened", notice={})
+    retention = timedelta(days=settings.WATCH_HISTORY_RETENTION_DAYS)
+
+    kept = incidents.prune_resolved(now=resolved.resolved_at + retention - timedelta(minutes=1))
+    forgot = incidents.prune_resolved(now=resolved.resolved_at + retention + timedelta(minutes=1))
+
+    assert kept == {"incidents": 0, "deliveries": 0}
+    assert forgot == {"incidents": 1, "deliveries": 1}
+    assert list(Incident.objects.values_list("pk", flat=True)) == [still_open.pk]
+    assert list(Delivery.objects.values_list("incident_id", flat=True)) == [still_open.pk]

@@ -25,7 +25,7 @@ from tests.watch.conftest import Schedule, wait_for
 from tests.watch.support import partner_signed_in
 from watch import sweeps, tasks
 from watch.budget import Limit, SweepBudget
-from watch.models import Sweep, SweepStatus, TaskRun, WatchedTenant
+from watch.models import RunStatus, Sweep, SweepStatus, TaskRun, WatchedTenant
 from watch.observations import ObjectKind, SweepResult, sweep_observed
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -278,8 +278,10 @@ def test_a_sweep_under_way_elsewhere_is_looked_at_again_later(
     with object_lock(f"watch.sweep:{key}", wait_seconds=1, hold_seconds=60):
         sent = tasks.sweep_tenant.apply_async(args=[HOME], kwargs={"sweep_key": key})
         wait_for(
-            lambda: TaskRun.objects.filter(task_id=sent.id, error__contains="under way").exists(),
-            what="the sweep finding its lock held",
+            lambda: TaskRun.objects.filter(
+                task_id=sent.id, status=RunStatus.RETRYING, error__contains="under way"
+            ).exists(),
+            what="the sweep finding its lock held, to try again (not failed)",
         )
         assert not observed
     wait_for(done(1), what="the sweep, once the lock is free")
