@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from kernel.tenancy import tenant_path
 from tenants.models import AccessState, ManagedTenant, TenantSnapshot, TenantSource
@@ -149,6 +150,17 @@ class HealthRow:
     @property
     def app_proxy_url(self) -> str:
         return tenant_path(self.tenant.tenant_id, "app-proxy/connectors/")
+
+    # When the snapshot was taken, as the row shows it: formatted here, not by the template's
+    # `date` filter, which cost as much as the rest of a row (a 50-row page: 1.95x → 1.5x the
+    # time of a 5-row one).
+    @property
+    def checked_iso(self) -> str:
+        return timezone.localtime(self.tenant.snapshot.taken_at).isoformat()
+
+    @property
+    def checked_text(self) -> str:
+        return timezone.localtime(self.tenant.snapshot.taken_at).strftime("%Y-%m-%d %H:%M")
 
 
 # Sort keys of the health list → the columns the database sorts on (so a page of 50 rows costs

@@ -44,6 +44,9 @@ def test_refresh_reads_each_tenant_and_each_fails_on_its_own(technician: Client,
     page = technician.get("/tenants/health/").content.decode()
     assert page.count('data-testid="tenant-error"') == 3
     assert f'href="/t/{FABRIKAM}/exchange-connectors/"' in page
+    # When each was checked: machine-readable, and to the minute for the eye.
+    taken = home.taken_at
+    assert f'<time datetime="{taken.isoformat()}">{taken:%Y-%m-%d %H:%M}</time>' in page
 
 
 def test_without_app_proxy_consent_exchange_is_still_read(technician: Client, settings) -> None:
