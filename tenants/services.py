@@ -210,7 +210,7 @@ def _worker(
     within = graph_deadline(deadline.remaining()) if deadline else contextlib.nullcontext()
     try:
         with within:
-            while not (outcomes and start_by is not None and time.monotonic() >= start_by):
+            while not _stop_starting(bool(outcomes), start_by):
                 try:
                     tenant_id = pending.get_nowait()
                 except queue.Empty:
@@ -219,6 +219,11 @@ def _worker(
             return outcomes
     finally:
         connections.close_all()  # the worker thread's own connections
+
+
+def _stop_starting(started: bool, start_by: float | None) -> bool:
+    """Whether a worker that has `started` a tenant may start no other: `start_by` has passed."""
+    return started and start_by is not None and time.monotonic() >= start_by
 
 
 def refresh_concurrency() -> int:
@@ -249,15 +254,14 @@ def tenants_refresh(
     With `start_by` (a `time.monotonic()` instant) no worker starts another tenant after it
     (each starts one at least, so every step makes progress): the tenants read are the first
     ones of `tenants`, in order (a queue hands them out), and the outcomes are theirs; the rest
-    are left for the next step. Work is handed out tenant by tenant, so a slow tenant holds up
-    only its own worker, not a wave of them."""
+    are left for the next step."""
     tenants = list(tenants)
     now = timezone.now()
     workers = min(concurrency or refresh_concurrency(), len(tenants)) or 1
     if workers == 1:
         read = {}
         for tenant in tenants:
-            if read and start_by is not None and time.monotonic() >= start_by:
+            if _stop_starting(bool(read), start_by):
                 break
             read[tenant.tenant_id] = _read_one(tenant.tenant_id, graph_for_tenant, now)
     else:
